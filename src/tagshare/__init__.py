@@ -1,0 +1,1 @@
+"""Tagshare: a people database for coalitions, with tag sharing between nations."""

@@ -1,0 +1,42 @@
+"""The outbox (ARCHITECTURE rule 2): change events committed in the same transaction as the change.
+
+Workers (the sync engine) claim pending rows, apply them and mark them processed. A row is never
+lost with a crashed process: an unfinished claim expires and the row is claimed again.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class EventKind(models.TextChoices):
+    PERSON_CREATED = "person.created"
+    PERSON_UPDATED = "person.updated"
+    PERSON_DELETED = "person.deleted"
+    PERSON_MERGED = "person.merged"
+    TAG_APPLIED = "tag.applied"
+    TAG_REMOVED = "tag.removed"
+    TAG_RENAMED = "tag.renamed"
+    TAG_DELETED = "tag.deleted"
+
+
+class OutboxEvent(models.Model):
+    nation_id = models.BigIntegerField(db_index=True)
+    # Not a foreign key: an event about a deleted profile must outlive it.
+    person_id = models.BigIntegerField(null=True, blank=True)
+    kind = models.CharField(max_length=32, choices=EventKind.choices)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                name="outbox_pending_idx",
+                condition=models.Q(processed_at__isnull=True),
+            )
+        ]

@@ -1,0 +1,40 @@
+"""Writing outbox events: always inside the caller's transaction, worker wake-up after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import transaction
+
+from tagshare.outbox.models import OutboxEvent
+
+# Hooks called after commit when events were written (the embedded worker registers one).
+_wake_hooks: list[Callable[[], None]] = []
+
+
+def register_wake_hook(hook: Callable[[], None]) -> None:
+    if hook not in _wake_hooks:
+        _wake_hooks.append(hook)
+
+
+def _wake() -> None:
+    for hook in list(_wake_hooks):
+        hook()
+
+
+def emit(*, nation_id: int, kind: str, person_id: int | None, payload: dict[str, Any]) -> None:
+    """Record an event with the change that caused it. Must run inside the change's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox events must be written inside the transaction of the change")
+    OutboxEvent.objects.create(
+        nation_id=nation_id, kind=kind, person_id=person_id, payload=payload
+    )
+    transaction.on_commit(_wake)
+
+
+def emit_many(events: Iterable[OutboxEvent]) -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox events must be written inside the transaction of the change")
+    OutboxEvent.objects.bulk_create(list(events), batch_size=2000)
+    transaction.on_commit(_wake)

@@ -1,0 +1,119 @@
+"""People (SPEC §2): profiles with every catalog field, their emails index and their history."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models
+
+from tagshare.nations.models import Nation
+from tagshare.people.catalog import FIELDS, UNIQUE_IDS
+from tagshare.people.columns import catalog_columns
+
+
+def _unique_id_constraints() -> list[models.UniqueConstraint]:
+    constraints = []
+    for spec in FIELDS:
+        if spec.name not in UNIQUE_IDS:
+            continue
+        constraints.append(
+            models.UniqueConstraint(
+                fields=["nation", spec.name, *spec.unique_with],
+                name=f"person_{spec.name}_unique",
+            )
+        )
+    return constraints
+
+
+class Person(models.Model):
+    """One profile in one nation. Catalog columns are added from people.catalog below.
+
+    Write through tagshare.people.services only: every write bumps field versions, records
+    history and emits an outbox event in the same transaction.
+    """
+
+    nation = models.ForeignKey(Nation, on_delete=models.CASCADE, related_name="people")
+    is_supporter = models.BooleanField(default=False)
+    is_prospect = models.BooleanField(default=False)
+    # Field name -> [hlc timestamp, origin nation id] of the write that set its current value.
+    field_versions = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    if TYPE_CHECKING:
+        first_name: str
+        last_name: str
+        email1: str
+
+        def __getattr__(self, name: str) -> Any: ...
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["nation", "last_name", "first_name"], name="person_name_idx"),
+            models.Index(fields=["nation", "updated_at"], name="person_updated_idx"),
+        ]
+        constraints = _unique_id_constraints()
+
+    def __str__(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.email1 or f"Person {self.pk}"
+
+    @property
+    def display_name(self) -> str:
+        return str(self)
+
+
+for _name, _column in catalog_columns().items():
+    Person.add_to_class(_name, _column)
+
+
+class PersonEmail(models.Model):
+    """The email index: one row per email of a profile, normalised (trimmed, lower-cased).
+
+    The unique constraint is what enforces "an email is in at most one profile per nation".
+    """
+
+    nation = models.ForeignKey(Nation, on_delete=models.CASCADE)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="email_index")
+    slot = models.CharField(max_length=6)
+    address = models.CharField(max_length=254)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["nation", "address"], name="email_unique_per_nation"),
+            models.UniqueConstraint(fields=["person", "slot"], name="email_slot_unique"),
+        ]
+
+
+class Source(models.TextChoices):
+    USER = "user", "Control panel user"
+    API = "api", "API"
+    IMPORT = "import", "Import"
+    SHARE = "share", "Tag share"
+    SYSTEM = "system", "System"
+
+
+class PersonChange(models.Model):
+    """One write of a profile: which fields changed, old and new values, and their versions.
+
+    `changes` maps field -> {"old": value, "new": value, "version": [ts, origin nation id]}.
+    History per field is read from here; a losing value stays here and can be restored.
+    """
+
+    nation = models.ForeignKey(Nation, on_delete=models.CASCADE)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=10, default="update")  # create / update / merge / restore
+    source = models.CharField(max_length=10, choices=Source.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    # The share whose sync made this write, and the nation it came from (SPEC §2.3).
+    share_id = models.BigIntegerField(null=True, blank=True)
+    changes = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["person", "-id"], name="change_person_idx")]

@@ -1,0 +1,88 @@
+"""Reads for people, scoped to one nation by construction (ARCHITECTURE rule 5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from tagshare.errors import NotFound
+from tagshare.nations.models import Nation
+from tagshare.people import values
+from tagshare.people.models import Person, PersonChange, PersonEmail
+
+
+def access_person_by_id(nation: Nation, person_id: int | str) -> Person:
+    """This nation's person with this id; another nation's answers exactly like a missing one."""
+    try:
+        pk = int(person_id)
+    except (TypeError, ValueError):
+        raise NotFound(f"Person {person_id!r} not found.") from None
+    person = Person.objects.filter(nation=nation, pk=pk).first()
+    if person is None:
+        raise NotFound(f"Person {pk} not found.")
+    return person
+
+
+def people_list(
+    nation: Nation, *, search: str = "", updated_since: dt.datetime | None = None,
+    tag: str | None = None,
+) -> QuerySet[Person]:
+    qs = Person.objects.filter(nation=nation)
+    if updated_since is not None:
+        qs = qs.filter(updated_at__gte=updated_since)
+    if tag:
+        qs = qs.filter(taggings__tag__nation=nation, taggings__tag__name=tag)
+    for word in search.split():
+        qs = qs.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(email1__icontains=word)
+            | Q(email2__icontains=word)
+            | Q(phone__icontains=word)
+            | Q(mobile__icontains=word)
+        )
+    return qs.order_by("id")
+
+
+def person_by_email(nation: Nation, email: str) -> Person:
+    row = (
+        PersonEmail.objects.filter(nation=nation, address=values.normalise_email(email))
+        .select_related("person")
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"No person with email {email!r}.")
+    return row.person
+
+
+def person_history(nation: Nation, person: Person, *, field: str | None = None) -> list[dict[str, Any]]:
+    """One entry per changed field per write, newest first."""
+    if person.nation_id != nation.pk:
+        raise NotFound("Person not found.")
+    entries: list[dict[str, Any]] = []
+    changes = PersonChange.objects.filter(person=person).select_related("actor").order_by("-id")
+    for change in changes:
+        for name, detail in sorted(change.changes.items()):
+            if field and name != field:
+                continue
+            entries.append(
+                {
+                    "change_id": change.pk,
+                    "field": name,
+                    "old": detail.get("old"),
+                    "new": detail.get("new"),
+                    "version": detail.get("version"),
+                    "source": change.source,
+                    "kind": change.kind,
+                    "actor": change.actor.email if change.actor else None,
+                    "share_id": change.share_id,
+                    "at": change.created_at,
+                }
+            )
+    return entries
+
+
+def person_tags(person: Person) -> list[str]:
+    return sorted(person.taggings.values_list("tag__name", flat=True))

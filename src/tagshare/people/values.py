@@ -1,0 +1,215 @@
+"""Reading, cleaning and comparing catalog values (SPEC §2.1).
+
+A value is what the API, CSV and sync exchange for one catalog field: text, a date, a bool, an
+int, or for an address slot a dict of its eight parts. Blank means null, "" or an all-empty address.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import EmailValidator, URLValidator
+
+from tagshare.errors import ValidationFailed
+from tagshare.people import catalog
+from tagshare.people.catalog import ADDRESS_PARTS, FieldSpec, Kind
+
+Value = Any
+Address = dict[str, str]
+
+_email_validator = EmailValidator()
+_url_validator = URLValidator(schemes=["http", "https"])
+_PHONE_CHARS = re.compile(r"^[0-9+\-().\s/xXextEXT#*]+$")
+_TRUE = {"1", "true", "yes", "y", "t", "on"}
+_FALSE = {"0", "false", "no", "n", "f", "off"}
+
+
+def empty_address() -> Address:
+    return dict.fromkeys(ADDRESS_PARTS, "")
+
+
+def is_blank(value: Value) -> bool:
+    if value is None or value == "":
+        return True
+    if isinstance(value, dict):
+        return all(not str(v or "").strip() for v in value.values())
+    return False
+
+
+def clean_value(spec: FieldSpec, raw: Value) -> Value:
+    """Return the stored form of `raw` for `spec`, or raise ValueError saying what to fix."""
+    if spec.kind is Kind.ADDRESS:
+        return _clean_address(raw)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return _blank_for(spec)
+    if spec.kind is Kind.DATE:
+        return _clean_date(raw)
+    if spec.kind is Kind.BOOL:
+        return _clean_bool(raw)
+    if spec.kind is Kind.INT:
+        return _clean_int(spec, raw)
+    if not isinstance(raw, str | int):
+        raise ValueError("expected text")
+    text = str(raw).strip()
+    if len(text) > spec.max_length:
+        raise ValueError(f"is longer than {spec.max_length} characters")
+    if spec.kind is Kind.EMAIL:
+        try:
+            _email_validator(text)
+        except DjangoValidationError:
+            raise ValueError(f"{text!r} is not a valid email address") from None
+    elif spec.kind is Kind.PHONE:
+        if not _PHONE_CHARS.match(text) or not any(c.isdigit() for c in text):
+            raise ValueError(f"{text!r} is not a phone number")
+    elif spec.kind is Kind.CHOICE:
+        text = text.upper()
+        if text not in spec.choices:
+            raise ValueError(f"must be one of {', '.join(spec.choices)}")
+    elif spec.kind is Kind.URL:
+        candidate = text if "://" in text else f"https://{text}"
+        try:
+            _url_validator(candidate)
+        except DjangoValidationError:
+            raise ValueError(f"{text!r} is not a web address") from None
+    return text
+
+
+def _blank_for(spec: FieldSpec) -> Value:
+    if spec.kind in (Kind.DATE, Kind.BOOL, Kind.INT) or spec.unique:
+        return None
+    return ""
+
+
+def _clean_date(raw: Value) -> dt.date:
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    try:
+        return dt.date.fromisoformat(str(raw).strip())
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _clean_bool(raw: Value) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"{raw!r} is not true or false")
+
+
+def _clean_int(spec: FieldSpec, raw: Value) -> int:
+    if isinstance(raw, bool):
+        raise ValueError("expected a whole number")
+    try:
+        number = int(str(raw).strip())
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a whole number") from None
+    if spec.min_value is not None and number < spec.min_value:
+        raise ValueError(f"must be between {spec.min_value} and {spec.max_value}")
+    if spec.max_value is not None and number > spec.max_value:
+        raise ValueError(f"must be between {spec.min_value} and {spec.max_value}")
+    return number
+
+
+def _clean_address(raw: Value) -> Address:
+    if raw is None or raw == "":
+        return empty_address()
+    if not isinstance(raw, dict):
+        raise ValueError(f"an address is an object with parts {', '.join(ADDRESS_PARTS)}")
+    unknown = sorted(set(raw) - set(ADDRESS_PARTS))
+    if unknown:
+        raise ValueError(
+            f"unknown address part(s) {', '.join(unknown)}; use {', '.join(ADDRESS_PARTS)}"
+        )
+    out = empty_address()
+    for part, value in raw.items():
+        if value is None:
+            continue
+        if not isinstance(value, str | int):
+            raise ValueError(f"address part {part} must be text")
+        text = str(value).strip()
+        if len(text) > 120:
+            raise ValueError(f"address part {part} is longer than 120 characters")
+        out[part] = text.upper() if part == "country_code" else text
+    return out
+
+
+def clean_changes(raw: dict[str, Value]) -> dict[str, Value]:
+    """Clean a mapping of catalog field -> value; every problem is reported at once, per field."""
+    errors: dict[str, str] = {}
+    cleaned: dict[str, Value] = {}
+    for name, value in raw.items():
+        spec = catalog.BY_NAME.get(name)
+        if spec is None:
+            errors[name] = unknown_field_message(name)
+            continue
+        try:
+            cleaned[name] = clean_value(spec, value)
+        except ValueError as exc:
+            errors[name] = f"{spec.label}: {exc}"
+    if errors:
+        raise ValidationFailed(_summary(errors), errors=errors)
+    return cleaned
+
+
+def unknown_field_message(name: str) -> str:
+    if re.fullmatch(r"email\d+", name):
+        return (
+            f"Unknown field {name!r}: a person has at most {catalog.MAX_EMAILS} emails "
+            "(email1 to email4)."
+        )
+    return f"Unknown field {name!r}. GET /api/v1/fields lists the fields a person has."
+
+
+def _summary(errors: dict[str, str]) -> str:
+    if len(errors) == 1:
+        return next(iter(errors.values()))
+    return "Some fields are not valid: " + "; ".join(errors.values())
+
+
+def read(person: Any, name: str) -> Value:
+    """The current value of catalog field `name` on a Person."""
+    spec = catalog.BY_NAME[name]
+    if spec.kind is Kind.ADDRESS:
+        return {
+            part: getattr(person, column) or ""
+            for part, column in catalog.address_columns(name).items()
+        }
+    return getattr(person, name)
+
+
+def write(person: Any, name: str, value: Value) -> None:
+    spec = catalog.BY_NAME[name]
+    if spec.kind is Kind.ADDRESS:
+        for part, column in catalog.address_columns(name).items():
+            setattr(person, column, value.get(part, "") if value else "")
+    else:
+        setattr(person, name, value)
+
+
+def same(a: Value, b: Value) -> bool:
+    """Equal as stored values; blanks of any form are equal to each other."""
+    if is_blank(a) and is_blank(b):
+        return True
+    return to_json(a) == to_json(b)
+
+
+def to_json(value: Value) -> Value:
+    """A JSON-safe form (dates as ISO strings) for history, events and the API."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: value.get(k, "") for k in ADDRESS_PARTS}
+    return value
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()

@@ -1,0 +1,124 @@
+"""Writes for tags and taggings, with the ownership rule for shared tags (SPEC §3)."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from tagshare.errors import Conflict, NotFound, ValidationFailed
+from tagshare.nations.actors import Actor, check_acts_in
+from tagshare.nations.models import Nation
+from tagshare.outbox import services as outbox
+from tagshare.outbox.models import EventKind
+from tagshare.people.models import Person
+from tagshare.tags.models import Tag, Tagging
+
+MAX_TAG_LENGTH = 255
+
+
+def clean_tag_name(name: str) -> str:
+    cleaned = " ".join(str(name).split())
+    if not cleaned:
+        raise ValidationFailed("A tag needs a name.")
+    if len(cleaned) > MAX_TAG_LENGTH:
+        raise ValidationFailed(f"A tag name is at most {MAX_TAG_LENGTH} characters.")
+    return cleaned
+
+
+def guard_owned(tag: Tag, actor: Actor, what: str) -> None:
+    """A shared-in tag is the sender's: only its share may change it (SPEC §3)."""
+    if tag.is_shared_in and not actor.is_share:
+        sender = tag.name.split(":", 1)[0]
+        raise Conflict(
+            f"Cannot {what} {tag.name!r}: it is shared by the nation {sender!r}, which owns it. "
+            "Only that nation can change who carries it; your nation can stop the share instead."
+        )
+
+
+def tag_get_or_create(*, nation: Nation, actor: Actor, name: str) -> Tag:
+    check_acts_in(actor, nation)
+    name = clean_tag_name(name)
+    tag = Tag.objects.filter(nation=nation, name=name).first()
+    if tag is not None:
+        return tag
+    if ":" in name and not actor.is_share:
+        # `slug:tag` names belong to shared-in tags; a local look-alike would pass as one.
+        raise ValidationFailed(
+            f"Tag names cannot contain ':' ({name!r}); that form is reserved for tags shared "
+            "by other nations."
+        )
+    try:
+        with transaction.atomic():
+            return Tag.objects.create(nation=nation, name=name)
+    except IntegrityError:
+        return Tag.objects.get(nation=nation, name=name)
+
+
+def tag_apply(*, nation: Nation, actor: Actor, person: Person, name: str) -> bool:
+    """Put a tag on a profile (creating the tag if new). Idempotent: returns False if already on."""
+    check_acts_in(actor, nation)
+    if person.nation_id != nation.pk:
+        raise NotFound("Person not found.")
+    with transaction.atomic():
+        tag = tag_get_or_create(nation=nation, actor=actor, name=name)
+        guard_owned(tag, actor, "add")
+        _, created = Tagging.objects.get_or_create(tag=tag, person=person)
+        if created:
+            outbox.emit(
+                nation_id=nation.pk, kind=EventKind.TAG_APPLIED, person_id=person.pk,
+                payload={"tag_id": tag.pk, "tag": tag.name, "source": actor.source},
+            )
+    return created
+
+
+def tag_remove(*, nation: Nation, actor: Actor, person: Person, name: str) -> bool:
+    """Take a tag off a profile. Idempotent: returns False if it was not on."""
+    check_acts_in(actor, nation)
+    if person.nation_id != nation.pk:
+        raise NotFound("Person not found.")
+    tag = Tag.objects.filter(nation=nation, name=clean_tag_name(name)).first()
+    if tag is None:
+        raise NotFound(f"No tag named {name!r} in this nation.")
+    guard_owned(tag, actor, "remove")
+    with transaction.atomic():
+        deleted, _ = Tagging.objects.filter(tag=tag, person=person).delete()
+        if deleted:
+            outbox.emit(
+                nation_id=nation.pk, kind=EventKind.TAG_REMOVED, person_id=person.pk,
+                payload={"tag_id": tag.pk, "tag": tag.name, "source": actor.source},
+            )
+    return bool(deleted)
+
+
+def tag_rename(*, nation: Nation, actor: Actor, tag: Tag, new_name: str) -> Tag:
+    check_acts_in(actor, nation)
+    if tag.nation_id != nation.pk:
+        raise NotFound("Tag not found.")
+    guard_owned(tag, actor, "rename")
+    new_name = clean_tag_name(new_name)
+    if ":" in new_name and not actor.is_share:
+        raise ValidationFailed("Tag names cannot contain ':'; that form is reserved for shared tags.")
+    if Tag.objects.filter(nation=nation, name=new_name).exclude(pk=tag.pk).exists():
+        raise Conflict(f"A tag named {new_name!r} already exists in this nation.")
+    with transaction.atomic():
+        old = tag.name
+        tag.name = new_name
+        tag.save(update_fields=["name"])
+        outbox.emit(
+            nation_id=nation.pk, kind=EventKind.TAG_RENAMED, person_id=None,
+            payload={"tag_id": tag.pk, "old": old, "new": new_name},
+        )
+    return tag
+
+
+def tag_delete(*, nation: Nation, actor: Actor, tag: Tag) -> None:
+    check_acts_in(actor, nation)
+    if tag.nation_id != nation.pk:
+        raise NotFound("Tag not found.")
+    guard_owned(tag, actor, "delete")
+    with transaction.atomic():
+        person_ids = list(tag.taggings.values_list("person_id", flat=True))
+        outbox.emit(
+            nation_id=nation.pk, kind=EventKind.TAG_DELETED, person_id=None,
+            payload={"tag_id": tag.pk, "tag": tag.name, "person_ids": person_ids},
+        )
+        tag.delete()
