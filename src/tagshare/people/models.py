@@ -36,6 +36,12 @@ class Person(models.Model):
     nation = models.ForeignKey(Nation, on_delete=models.CASCADE, related_name="people")
     is_supporter = models.BooleanField(default=False)
     is_prospect = models.BooleanField(default=False)
+    # Match keys (SPEC §4), kept by the write path: normalised names and E.164 phones.
+    first_key = models.CharField(max_length=255, blank=True, default="")
+    last_key = models.CharField(max_length=255, blank=True, default="")
+    phone_key = models.CharField(max_length=20, blank=True, default="")
+    mobile_key = models.CharField(max_length=20, blank=True, default="")
+    work_phone_key = models.CharField(max_length=20, blank=True, default="")
     # Field name -> [hlc timestamp, origin nation id] of the write that set its current value.
     field_versions = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -53,6 +59,7 @@ class Person(models.Model):
         indexes = [
             models.Index(fields=["nation", "last_name", "first_name"], name="person_name_idx"),
             models.Index(fields=["nation", "updated_at"], name="person_updated_idx"),
+            models.Index(fields=["nation", "last_key", "first_key"], name="person_name_key_idx"),
         ]
         constraints = _unique_id_constraints()
 

@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from tagshare.errors import Conflict, NotFound, ValidationFailed
 from tagshare.nations.actors import Actor, check_acts_in, require_admin
+from tagshare.matching.normalise import KEY_SOURCES, match_keys
 from tagshare.nations.models import Nation
 from tagshare.outbox import services as outbox
 from tagshare.outbox.hlc import Version, clock
@@ -24,6 +25,7 @@ from tagshare.people.models import Person, PersonChange, PersonEmail
 
 # Fields a service may set besides the catalog: never synced, local to the nation.
 STATUS_FIELDS = ("is_supporter", "is_prospect")
+KEY_SOURCE_FIELDS = frozenset(KEY_SOURCES.values())
 
 
 def person_create(
@@ -192,6 +194,11 @@ def _write(
             "version": version.as_json(),
         }
     person.field_versions = stored_versions
+    if changed.keys() & KEY_SOURCE_FIELDS:
+        for column, key in match_keys(
+            {source: values.read(person, source) for source in KEY_SOURCE_FIELDS}, nation.default_region
+        ).items():
+            setattr(person, column, key)
     if "support_level" in changed:
         status = supporter_status_for_level(person.support_level)
         if status is not None:

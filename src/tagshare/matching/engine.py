@@ -1,0 +1,287 @@
+"""The matching cascade (SPEC §4), set-based: a fixed number of SQL statements per step.
+
+Usage: `run = run_create(nation=..., id_fields=...)`, stage the incoming profiles
+(`stage_values` for import rows; the sharing engine stages a sender's profiles with SQL), then
+`run_cascade(run)` and read `outcomes(run)`. `match_one` does all of it for a single profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+
+from tagshare.matching import normalise
+from tagshare.matching.models import (
+    MatchCandidate,
+    MatchIncoming,
+    MatchIncomingEmail,
+    MatchResult,
+    MatchRun,
+    MatchStatus,
+)
+from tagshare.nations.models import Nation
+from tagshare.people import catalog
+from tagshare.people.models import Person, PersonEmail
+
+STEP_VOTER_GUID, STEP_UNIQUE_IDS, STEP_EMAIL, STEP_HEURISTIC = 1, 2, 3, 4
+STEP_LABELS = {
+    STEP_VOTER_GUID: "voter GUID",
+    STEP_UNIQUE_IDS: "unique IDs",
+    STEP_EMAIL: "email",
+    STEP_HEURISTIC: "name with birthdate or phone",
+}
+STAGE_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """`matched(person, rule)`, `ambiguous(reason, candidates)` or `not_found` for one input."""
+
+    ref: int
+    status: str
+    person_id: int | None = None
+    rule: str = ""
+    reason: str = ""
+    candidates: tuple[int, ...] = field(default=())
+
+
+def default_id_fields(opt_in_ids: Iterable[str] = ()) -> list[str]:
+    """The public identifiers always take part; opt-in IDs only when chosen (SPEC §4 step 2)."""
+    chosen = set(opt_in_ids)
+    unknown = chosen - set(catalog.OPT_IN_IDS)
+    if unknown:
+        raise ValueError(f"not opt-in unique IDs: {', '.join(sorted(unknown))}")
+    return list(catalog.PUBLIC_IDS) + [name for name in catalog.OPT_IN_IDS if name in chosen]
+
+
+def run_create(*, nation: Nation, id_fields: Sequence[str]) -> MatchRun:
+    return MatchRun.objects.create(nation=nation, id_fields=list(id_fields))
+
+
+def run_discard(run: MatchRun) -> None:
+    for model in (MatchResult, MatchCandidate, MatchIncomingEmail, MatchIncoming):
+        model.objects.filter(run=run).delete()
+    run.delete()
+
+
+def incoming_keys(values: dict[str, Any], region: str) -> tuple[dict[str, Any], list[str]]:
+    """Normalised keys of one incoming profile's (cleaned) catalog values, and its emails."""
+    keys: dict[str, Any] = normalise.match_keys(values, region)
+    keys["birthdate"] = normalise.date_key(values.get("birthdate"))
+    registered = values.get("registered_address") or {}
+    keys["registered_state"] = registered.get("state", "") or ""
+    keys["registered_county"] = registered.get("county", "") or ""
+    for name in catalog.UNIQUE_IDS:
+        value = values.get(name)
+        keys[name] = str(value).strip() if value not in (None, "") else None
+    emails = []
+    for name in catalog.EMAIL_FIELDS:
+        key = normalise.email_key(values.get(name))
+        if key and key not in emails:
+            emails.append(key)
+    return keys, emails
+
+
+def stage_values(run: MatchRun, rows: Iterable[tuple[int, dict[str, Any]]]) -> int:
+    """Stage incoming profiles given as (ref, cleaned catalog values); returns how many."""
+    region = run.nation.default_region
+    count = 0
+    incoming: list[MatchIncoming] = []
+    emails: list[MatchIncomingEmail] = []
+
+    def flush() -> None:
+        MatchIncoming.objects.bulk_create(incoming, batch_size=STAGE_BATCH)
+        MatchIncomingEmail.objects.bulk_create(emails, batch_size=STAGE_BATCH)
+        incoming.clear()
+        emails.clear()
+
+    for ref, values in rows:
+        keys, addresses = incoming_keys(values, region)
+        incoming.append(MatchIncoming(run=run, seq=count, ref=ref, **keys))
+        emails.extend(MatchIncomingEmail(run=run, seq=count, address=a) for a in addresses)
+        count += 1
+        if len(incoming) >= STAGE_BATCH:
+            flush()
+    flush()
+    return count
+
+
+class _Sql:
+    """Table names, so the statements below read like the cascade they implement."""
+
+    inc = MatchIncoming._meta.db_table
+    inc_email = MatchIncomingEmail._meta.db_table
+    cand = MatchCandidate._meta.db_table
+    res = MatchResult._meta.db_table
+    person = Person._meta.db_table
+    person_email = PersonEmail._meta.db_table
+
+
+T = _Sql
+UNDECIDED = f"NOT EXISTS (SELECT 1 FROM {T.res} r WHERE r.run_id = i.run_id AND r.seq = i.seq)"
+
+
+def _unique_id_join(name: str) -> str:
+    spec = catalog.get(name)
+    join = f"p.{name} = i.{name}"
+    for column in spec.unique_with:
+        join += f" AND p.{column} = i.{column}"
+    return join
+
+
+def _candidate_statements(run: MatchRun) -> list[tuple[int, str]]:
+    insert = f"INSERT INTO {T.cand} (run_id, seq, step, person_id, rule) "
+    statements = [
+        (
+            STEP_VOTER_GUID,
+            insert + f"SELECT i.run_id, i.seq, {STEP_VOTER_GUID}, p.id, 'voter_guid' "
+            f"FROM {T.inc} i JOIN {T.person} p ON p.nation_id = %(nation)s AND p.nbec_guid = i.nbec_guid "
+            f"WHERE i.run_id = %(run)s AND i.nbec_guid IS NOT NULL AND {UNDECIDED}",
+        )
+    ]
+    for name in run.id_fields:
+        if name == "nbec_guid":
+            continue
+        statements.append(
+            (
+                STEP_UNIQUE_IDS,
+                insert + f"SELECT i.run_id, i.seq, {STEP_UNIQUE_IDS}, p.id, 'unique_id:{name}' "
+                f"FROM {T.inc} i JOIN {T.person} p ON p.nation_id = %(nation)s AND {_unique_id_join(name)} "
+                f"WHERE i.run_id = %(run)s AND i.{name} IS NOT NULL AND {UNDECIDED}",
+            )
+        )
+    statements.append(
+        (
+            STEP_EMAIL,
+            insert + f"SELECT DISTINCT i.run_id, i.seq, {STEP_EMAIL}, pe.person_id, 'email' "
+            f"FROM {T.inc_email} i JOIN {T.person_email} pe "
+            f"ON pe.nation_id = %(nation)s AND pe.address = i.address "
+            f"WHERE i.run_id = %(run)s AND {UNDECIDED}",
+        )
+    )
+    phones = "(p.phone_key, p.mobile_key, p.work_phone_key)"
+    statements.append(
+        (
+            STEP_HEURISTIC,
+            insert + f"SELECT i.run_id, i.seq, {STEP_HEURISTIC}, p.id, 'heuristic' "
+            f"FROM {T.inc} i JOIN {T.person} p ON p.nation_id = %(nation)s "
+            "AND p.last_key = i.last_key AND p.first_key = i.first_key "
+            f"WHERE i.run_id = %(run)s AND i.first_key <> '' AND i.last_key <> '' AND {UNDECIDED} "
+            "AND ((i.birthdate IS NOT NULL AND p.birthdate = i.birthdate) "
+            f"OR (i.phone_key <> '' AND i.phone_key IN {phones}) "
+            f"OR (i.mobile_key <> '' AND i.mobile_key IN {phones}) "
+            f"OR (i.work_phone_key <> '' AND i.work_phone_key IN {phones}))",
+        )
+    )
+    return statements
+
+
+def _decide_statement(step: int) -> str:
+    """One candidate -> matched; several -> ambiguous (duplicates in the receiving nation)."""
+    several = "COUNT(DISTINCT person_id) > 1"
+    reason = f"several profiles share this {STEP_LABELS[step]}"
+    return (
+        f"INSERT INTO {T.res} (run_id, seq, status, person_id, rule, step, reason) "
+        f"SELECT run_id, seq, CASE WHEN {several} THEN 'ambiguous' ELSE 'matched' END, "
+        f"CASE WHEN {several} THEN NULL ELSE MIN(person_id) END, MIN(rule), {step}, "
+        f"CASE WHEN {several} THEN '{reason}' ELSE '' END "
+        f"FROM {T.cand} WHERE run_id = %(run)s AND step = {step} GROUP BY run_id, seq"
+    )
+
+
+def _conflict_statement(name: str) -> str:
+    """A single candidate whose unique ID differs from the incoming one is ambiguous (the seed)."""
+    spec = catalog.get(name)
+    same_scope = "".join(f" AND i.{c} = p.{c}" for c in spec.unique_with)
+    reason = f"{spec.label} differs between the two profiles"
+    return (
+        f"UPDATE {T.res} SET status = 'ambiguous', reason = '{reason}' "
+        f"WHERE run_id = %(run)s AND status = 'matched' AND EXISTS ("
+        f"SELECT 1 FROM {T.inc} i JOIN {T.person} p ON p.id = {T.res}.person_id "
+        f"WHERE i.run_id = {T.res}.run_id AND i.seq = {T.res}.seq "
+        f"AND i.{name} IS NOT NULL AND p.{name} IS NOT NULL AND i.{name} <> p.{name}{same_scope})"
+    )
+
+
+CLAIMED_TWICE = (
+    f"UPDATE {T.res} SET status = 'ambiguous', "
+    "reason = 'several incoming profiles match this one profile' "
+    f"WHERE run_id = %(run)s AND status = 'matched' AND person_id IN ("
+    f"SELECT person_id FROM (SELECT person_id FROM {T.res} WHERE run_id = %(run)s "
+    "AND status = 'matched' GROUP BY person_id HAVING COUNT(*) > 1) AS twice)"
+)
+NOT_FOUND = (
+    f"INSERT INTO {T.res} (run_id, seq, status, person_id, rule, step, reason) "
+    f"SELECT i.run_id, i.seq, 'not_found', NULL, '', NULL, '' FROM {T.inc} i "
+    f"WHERE i.run_id = %(run)s AND {UNDECIDED}"
+)
+
+
+def run_cascade(run: MatchRun) -> None:
+    """Resolve every staged profile. Statements per run: fixed by the ID fields, not the rows."""
+    params = {"run": run.pk, "nation": run.nation_id}
+    by_step: dict[int, list[str]] = {}
+    for step, sql in _candidate_statements(run):
+        by_step.setdefault(step, []).append(sql)
+    with transaction.atomic(), connection.cursor() as cursor:
+        for step in sorted(by_step):
+            for sql in by_step[step]:
+                cursor.execute(sql, params)
+            cursor.execute(_decide_statement(step), params)
+        for name in ["nbec_guid", *[f for f in run.id_fields if f != "nbec_guid"]]:
+            cursor.execute(_conflict_statement(name), params)
+        cursor.execute(CLAIMED_TWICE, params)
+        cursor.execute(NOT_FOUND, params)
+
+
+def outcomes(run: MatchRun) -> Iterator[Outcome]:
+    """Every result of the run, in staging order, with candidates for ambiguous ones."""
+    candidates: dict[int, list[int]] = {}
+    ambiguous_steps = MatchResult.objects.filter(
+        run=run, status=MatchStatus.AMBIGUOUS, person_id__isnull=True
+    ).values_list("seq", "step")
+    wanted = set(ambiguous_steps)
+    if wanted:
+        rows = MatchCandidate.objects.filter(run=run, step__in={s for _, s in wanted}).values_list(
+            "seq", "step", "person_id"
+        )
+        for seq, step, person_id in rows.iterator(chunk_size=STAGE_BATCH):
+            if (seq, step) in wanted and person_id not in candidates.setdefault(seq, []):
+                candidates[seq].append(person_id)
+    refs = MatchIncoming.objects.filter(run=run).values_list("seq", "ref")
+    ref_by_seq = dict(refs.iterator(chunk_size=STAGE_BATCH))
+    results = MatchResult.objects.filter(run=run).order_by("seq").values_list(
+        "seq", "status", "person_id", "rule", "reason"
+    )
+    for seq, status, person_id, rule, reason in results.iterator(chunk_size=STAGE_BATCH):
+        found = candidates.get(seq) or ([person_id] if status == MatchStatus.AMBIGUOUS else [])
+        yield Outcome(
+            ref=ref_by_seq[seq],
+            status=status,
+            person_id=person_id if status == MatchStatus.MATCHED else None,
+            rule=rule if status == MatchStatus.MATCHED else "",
+            reason=reason,
+            candidates=tuple(sorted(found)),
+        )
+
+
+def match_values(
+    *, nation: Nation, rows: Iterable[tuple[int, dict[str, Any]]], id_fields: Sequence[str]
+) -> list[Outcome]:
+    """Match a batch of (ref, cleaned values) against `nation`, leaving no staging rows behind."""
+    with transaction.atomic():
+        run = run_create(nation=nation, id_fields=id_fields)
+        try:
+            stage_values(run, rows)
+            run_cascade(run)
+            return list(outcomes(run))
+        finally:
+            run_discard(run)
+
+
+def match_one(*, nation: Nation, values: dict[str, Any], id_fields: Sequence[str] | None = None) -> Outcome:
+    fields = list(id_fields) if id_fields is not None else default_id_fields()
+    return match_values(nation=nation, rows=[(0, values)], id_fields=fields)[0]

@@ -1,0 +1,79 @@
+"""Normalisation for matching (SPEC §4): the keys two profiles are compared on.
+
+Pure functions, no database: the write path stores these keys, imports compute them for rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from functools import lru_cache
+
+import phonenumbers
+
+
+def email_key(email: str | None) -> str:
+    return (email or "").strip().lower()
+
+
+def name_key(name: str | None) -> str:
+    """Case-folded, accents and punctuation stripped, white space collapsed: "Zoë  O'Brien" -> "zoe obrien"."""
+    if not name:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    kept = []
+    for char in decomposed:
+        category = unicodedata.category(char)
+        if category.startswith("M"):  # combining accents
+            continue
+        if category.startswith(("P", "S")):  # punctuation and symbols vanish: O'Brien -> obrien
+            continue
+        kept.append(" " if char.isspace() else char)
+    return " ".join("".join(kept).split())
+
+
+@lru_cache(maxsize=65536)
+def phone_key(phone: str | None, region: str = "US") -> str:
+    """E.164 in the nation's default region; "" when it cannot be read (it then takes no part)."""
+    if not phone or not phone.strip():
+        return ""
+    try:
+        parsed = phonenumbers.parse(phone, region)
+    except phonenumbers.NumberParseException:
+        return ""
+    # "Possible" (right length for the country), not "valid": real data has unassigned ranges.
+    if not phonenumbers.is_possible_number(parsed):
+        return ""
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def date_key(value: dt.date | str | None) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        return None
+
+
+# Columns on Person holding the stored match keys, and the catalog fields each is derived from.
+KEY_SOURCES: dict[str, str] = {
+    "first_key": "first_name",
+    "last_key": "last_name",
+    "phone_key": "phone",
+    "mobile_key": "mobile",
+    "work_phone_key": "work_phone_number",
+}
+PHONE_KEY_COLUMNS = ("phone_key", "mobile_key", "work_phone_key")
+
+
+def match_keys(values: dict[str, object], region: str) -> dict[str, str]:
+    """The stored match keys for a profile's values (missing fields give "")."""
+    keys: dict[str, str] = {}
+    for column, source in KEY_SOURCES.items():
+        raw = values.get(source)
+        text = raw if isinstance(raw, str) else ""
+        keys[column] = phone_key(text, region) if column in PHONE_KEY_COLUMNS else name_key(text)
+    return keys

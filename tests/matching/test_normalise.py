@@ -1,0 +1,33 @@
+"""Normalisation (SPEC §4): how emails, phones, names and dates are compared."""
+
+import datetime as dt
+
+import pytest
+
+from tagshare.matching.normalise import date_key, email_key, name_key, phone_key
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("José", "jose"), ("ZOË", "zoe"), ("O'Brien", "obrien"), ("  Mary   Ann ", "mary ann"),
+     ("Nguyễn", "nguyen"), ("Côté-Núñez", "cotenunez")],
+)
+def test_names_compare_without_case_accents_punctuation_or_extra_spaces(a, b):
+    assert name_key(a) == name_key(b) != ""
+
+
+@pytest.mark.parametrize("written", ["(312) 555-0100", "312.555.0100", "+1 312 555 0100", "3125550100"])
+def test_phones_written_differently_have_one_e164_key(written):
+    assert phone_key(written, "US") == "+13125550100"
+
+
+def test_phones_use_the_nations_region_and_unreadable_ones_take_no_part():
+    assert phone_key("020 7946 0958", "GB") == "+442079460958"
+    assert phone_key("12", "US") == ""
+    assert phone_key("call me", "US") == ""
+
+
+def test_emails_and_dates():
+    assert email_key("  Ada@Example.ORG ") == "ada@example.org"
+    assert date_key("1990-02-03") == dt.date(1990, 2, 3)
+    assert date_key("2023-02-30") is None
