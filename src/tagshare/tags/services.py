@@ -19,6 +19,10 @@ def clean_tag_name(name: str) -> str:
     cleaned = " ".join(str(name).split())
     if not cleaned:
         raise ValidationFailed("A tag needs a name.")
+    if "," in cleaned:
+        raise ValidationFailed(
+            f"Tag names cannot contain commas ({cleaned!r}): tag lists are comma-separated."
+        )
     if len(cleaned) > MAX_TAG_LENGTH:
         raise ValidationFailed(f"A tag name is at most {MAX_TAG_LENGTH} characters.")
     return cleaned

@@ -1,0 +1,186 @@
+"""Reading a CSV file into rows of catalog values, with row-numbered problems (SPEC §8).
+
+Row numbers are the spreadsheet's: the header is row 1, the first person row 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tagshare.errors import ValidationFailed
+from tagshare.imports import columns
+from tagshare.people import catalog, values
+from tagshare.tags.services import clean_tag_name
+
+MAX_FIELD_SIZE = 1_000_000
+
+
+class FileRejected(Exception):
+    """The file as a whole cannot be imported; nothing is."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+@dataclass
+class Row:
+    number: int
+    values: dict[str, Any]
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RowProblem:
+    number: int
+    field: str
+    message: str
+
+
+def check_encoding(path: Path) -> None:
+    """Refuse a file that is not UTF-8, naming the line of the first bad byte."""
+    with path.open("rb") as handle:
+        line = 1
+        carry = b""
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            data = carry + chunk
+            try:
+                data.decode("utf-8")
+                carry = b""
+            except UnicodeDecodeError as exc:
+                if exc.end >= len(data) - 3 and exc.reason == "unexpected end of data":
+                    carry = data[exc.start :]  # a character split across chunks
+                    data = data[: exc.start]
+                else:
+                    line += data[: exc.start].count(b"\n")
+                    raise FileRejected(
+                        f"The file is not UTF-8 text: byte 0x{data[exc.start]:02x} on line {line} "
+                        "cannot be read. Save the file as 'CSV UTF-8' and upload it again."
+                    ) from None
+            line += data.count(b"\n")
+        if carry:
+            raise FileRejected("The file is not UTF-8 text: it ends in the middle of a character.")
+
+
+def read_header(path: Path) -> dict[int, str]:
+    """Column index -> target (catalog field, address column, `tag_list` or `id`)."""
+    with _open(path) as handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise FileRejected("The file is empty: it needs a header row naming its columns.") from None
+        except csv.Error as exc:
+            raise FileRejected(f"The header row cannot be read as CSV: {exc}.") from None
+    if not any(h.strip() for h in header):
+        raise FileRejected("The first row must name the columns (e.g. email, first_name, last_name).")
+    mapping: dict[int, str] = {}
+    unknown: list[str] = []
+    seen: dict[str, str] = {}
+    for index, raw in enumerate(header):
+        if not raw.strip():
+            continue
+        target = columns.target_of(raw)
+        if target is None:
+            unknown.append(f"{raw!r} (column {index + 1})")
+            continue
+        if target in seen:
+            raise FileRejected(
+                f"Columns {seen[target]!r} and {raw!r} both mean {target}; keep one of them."
+            )
+        seen[target] = raw
+        mapping[index] = target
+    if unknown:
+        raise FileRejected(
+            f"Unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}. Use the field "
+            "names of GET /api/v1/fields (addresses as home_address1, home_city, home_zip, …), "
+            "or remove the column."
+        )
+    return mapping
+
+
+def _open(path: Path) -> io.TextIOWrapper:
+    # utf-8-sig drops a byte-order mark, which spreadsheet programs like to add.
+    return path.open("r", encoding="utf-8-sig", newline="")
+
+
+def read_rows(path: Path, mapping: dict[int, str]) -> Iterator[Row | RowProblem]:
+    """Each data row as a Row of cleaned values, or a RowProblem saying what to fix."""
+    csv.field_size_limit(MAX_FIELD_SIZE)
+    with _open(path) as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        number = 1
+        while True:
+            number += 1  # one spreadsheet row per record, even if a quoted cell spans lines
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield RowProblem(number, "", f"cannot be read as CSV: {exc}")
+                continue
+            if not any(c.strip() for c in cells):
+                continue  # blank lines are not people
+            yield parse_cells(number, cells, mapping)
+
+
+def parse_cells(number: int, cells: list[str], mapping: dict[int, str]) -> Row | RowProblem:
+    raw: dict[str, Any] = {}
+    addresses: dict[str, dict[str, str]] = {}
+    tags: list[str] = []
+    for index, target in mapping.items():
+        cell = cells[index].strip() if index < len(cells) else ""
+        if not cell or target == "id":
+            continue  # empty cells never clear data
+        if target == columns.TAG_LIST:
+            tags.extend(t for t in (p.strip() for p in cell.split(",")) if t)
+            continue
+        part = columns.address_part(target)
+        if part is not None:
+            slot, name = part
+            addresses.setdefault(slot, {})[name] = cell
+        else:
+            raw[target] = cell
+    raw.update(addresses)
+    try:
+        cleaned = values.clean_changes(raw)
+    except ValidationFailed as exc:
+        name, message = next(iter(exc.errors.items()))
+        more = f" (and {len(exc.errors) - 1} more)" if len(exc.errors) > 1 else ""
+        return RowProblem(number, name, message + more)
+    cleaned_tags: list[str] = []
+    for tag in tags:
+        try:
+            name = clean_tag_name(tag)
+        except ValidationFailed as exc:
+            return RowProblem(number, columns.TAG_LIST, exc.detail)
+        if ":" in name:
+            return RowProblem(
+                number, columns.TAG_LIST,
+                f"tag {name!r}: names with ':' belong to tags shared by other nations, which an "
+                "import cannot add",
+            )
+        if name not in cleaned_tags:
+            cleaned_tags.append(name)
+    if not has_identity(cleaned):
+        return RowProblem(
+            number, "",
+            "needs an email, a unique ID, or a first and last name with a birthdate or phone",
+        )
+    return Row(number, cleaned, cleaned_tags)
+
+
+def has_identity(row: dict[str, Any]) -> bool:
+    if any(row.get(name) for name in catalog.EMAIL_FIELDS):
+        return True
+    if any(row.get(name) for name in catalog.UNIQUE_IDS):
+        return True
+    named = row.get("first_name") and row.get("last_name")
+    reachable = row.get("birthdate") or any(row.get(p) for p in ("phone", "mobile", "work_phone_number"))
+    return bool(named and reachable)

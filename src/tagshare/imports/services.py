@@ -1,0 +1,280 @@
+"""CSV import (SPEC §8): validate, match set-based, then create and update in one transaction.
+
+Either the file is rejected whole with its report, or every valid row is imported and the
+rejected and ambiguous rows are listed on the job. Never half a row, never a silent drop.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from tagshare.errors import DomainError, NotFound, ValidationFailed
+from tagshare.imports import reader
+from tagshare.imports.models import ImportJob, ImportStatus
+from tagshare.matching import engine
+from tagshare.matching.models import MatchStatus
+from tagshare.nations.actors import Actor, check_acts_in
+from tagshare.nations.models import Nation
+from tagshare.people import catalog, values
+from tagshare.people.bulk import people_bulk_create
+from tagshare.people.models import Person
+from tagshare.people.services import person_update
+from tagshare.tags.bulk import tags_bulk_apply
+from tagshare.tags.services import clean_tag_name
+
+MAX_LISTED = 1000
+APPLY_BATCH = 2000
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+def import_create(
+    *, nation: Nation, actor: Actor, source: Path, filename: str = "",
+    overwrite: bool = False, tags: list[str] | None = None,
+) -> ImportJob:
+    """Keep a copy of the file and queue a job for it."""
+    check_acts_in(actor, nation)
+    tag_names = []
+    for tag in tags or []:
+        name = clean_tag_name(tag)
+        if ":" in name:
+            raise ValidationFailed(
+                f"Tag {name!r}: names with ':' belong to tags shared by other nations; an import "
+                "cannot add them."
+            )
+        tag_names.append(name)
+    folder = Path(settings.DATA_DIR) / "imports" / nation.slug
+    folder.mkdir(parents=True, exist_ok=True)
+    kept = folder / f"{uuid.uuid4().hex}.csv"
+    shutil.copyfile(source, kept)
+    return ImportJob.objects.create(
+        nation=nation, created_by=actor.user, filename=filename or source.name, path=str(kept),
+        overwrite=overwrite, tags=tag_names,
+    )
+
+
+def access_import_by_id(nation: Nation, job_id: int | str) -> ImportJob:
+    try:
+        pk = int(job_id)
+    except (TypeError, ValueError):
+        raise NotFound(f"Import {job_id!r} not found.") from None
+    job = ImportJob.objects.filter(nation=nation, pk=pk).first()
+    if job is None:
+        raise NotFound(f"Import {pk} not found.")
+    return job
+
+
+@dataclass
+class _Tally:
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    rejected: set[int] = field(default_factory=set)
+    total: int = 0
+
+    def reject(self, number: int, field_name: str, message: str) -> None:
+        self.rejected.add(number)
+        if len(self.problems) < MAX_LISTED:
+            self.problems.append({"row": number, "field": field_name, "message": message})
+
+
+def import_run(job: ImportJob, *, actor: Actor | None = None, progress: Progress | None = None) -> ImportJob:
+    """Run a queued import to its end. Safe to call again on a finished job (it does nothing)."""
+    if job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        return job
+    actor = actor or (Actor.importer(job.created_by) if job.created_by else Actor.importer())
+    report = progress or (lambda phase, done, total: None)
+    _save(job, status=ImportStatus.RUNNING, started_at=timezone.now(), phase="reading")
+    path = Path(job.path)
+    try:
+        reader.check_encoding(path)
+        mapping = reader.read_header(path)
+    except reader.FileRejected as exc:
+        return _save(job, status=ImportStatus.REJECTED, detail=exc.detail, finished_at=timezone.now(), phase="")
+    except OSError as exc:
+        return _save(job, status=ImportStatus.FAILED, detail=f"The uploaded file cannot be read: {exc}.",
+                     finished_at=timezone.now(), phase="")
+    id_fields = engine.default_id_fields(
+        name for name in mapping.values() if name in catalog.OPT_IN_IDS
+    )
+    tally = _Tally()
+    try:
+        with transaction.atomic():
+            run = engine.run_create(nation=job.nation, id_fields=id_fields)
+            valid = engine.stage_values(run, _valid_rows(path, mapping, tally, report))
+            report("matching", 0, valid)
+            engine.run_cascade(run)
+            outcome_by_row, ambiguous = _read_outcomes(run, tally)
+            engine.run_discard(run)
+            counts = _apply(job, actor, path, mapping, tally, outcome_by_row, report)
+            job.ambiguous = ambiguous[:MAX_LISTED]
+    except DomainError as exc:
+        return _save(job, status=ImportStatus.FAILED, detail=f"Nothing was imported: {exc.detail}",
+                     finished_at=timezone.now(), phase="")
+    return _save(
+        job, status=ImportStatus.DONE, phase="", finished_at=timezone.now(),
+        total_rows=tally.total, rejected_count=len(tally.rejected), errors=tally.problems,
+        ambiguous_count=len(ambiguous), **counts,
+    )
+
+
+def _save(job: ImportJob, **changes: Any) -> ImportJob:
+    for key, value in changes.items():
+        setattr(job, key, value)
+    job.save()
+    return job
+
+
+def _valid_rows(path: Path, mapping: dict[int, str], tally: _Tally, report: Progress) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Rows that pass validation and are not repeats of an earlier row's email or unique ID."""
+    seen: dict[tuple[str, ...], int] = {}
+    for item in reader.read_rows(path, mapping):
+        tally.total += 1
+        if tally.total % 10_000 == 0:
+            report("validating", tally.total, 0)
+        if isinstance(item, reader.RowProblem):
+            tally.reject(item.number, item.field, item.message)
+            continue
+        repeat = _repeat_of(item.values, seen)
+        if repeat is not None:
+            key, earlier = repeat
+            tally.reject(item.number, key[0], f"has the same {key[0]} as row {earlier} ({key[1]})")
+            continue
+        for key in _row_keys(item.values):
+            seen[key] = item.number
+        yield item.number, item.values
+
+
+def _row_keys(row: dict[str, Any]) -> list[tuple[str, ...]]:
+    keys: list[tuple[str, ...]] = []
+    for name in catalog.EMAIL_FIELDS:
+        if row.get(name):
+            keys.append(("email", values.normalise_email(row[name])))
+    for name in catalog.UNIQUE_IDS:
+        if row.get(name):
+            registered = row.get("registered_address") or {}
+            scope = tuple(registered.get(c.split("_", 1)[1], "") for c in catalog.get(name).unique_with)
+            keys.append((name, str(row[name]), *scope))
+    return keys
+
+
+def _repeat_of(row: dict[str, Any], seen: dict[tuple[str, ...], int]) -> tuple[tuple[str, ...], int] | None:
+    for key in _row_keys(row):
+        if key in seen:
+            return key, seen[key]
+    return None
+
+
+def _read_outcomes(run: Any, tally: _Tally) -> tuple[dict[int, tuple[str, int | None]], list[dict[str, Any]]]:
+    outcome_by_row: dict[int, tuple[str, int | None]] = {}
+    ambiguous: list[dict[str, Any]] = []
+    for outcome in engine.outcomes(run):
+        outcome_by_row[outcome.ref] = (outcome.status, outcome.person_id)
+        if outcome.status == MatchStatus.AMBIGUOUS:
+            ambiguous.append(
+                {"row": outcome.ref, "reason": outcome.reason, "candidates": list(outcome.candidates)}
+            )
+    return outcome_by_row, ambiguous
+
+
+def _apply(
+    job: ImportJob, actor: Actor, path: Path, mapping: dict[int, str], tally: _Tally,
+    outcome_by_row: dict[int, tuple[str, int | None]], report: Progress,
+) -> dict[str, int]:
+    nation = job.nation
+    counts = {"created_count": 0, "updated_count": 0, "unchanged_count": 0}
+    tag_pairs: list[tuple[int, str]] = []
+    matched: list[tuple[reader.Row, int]] = []
+    done = 0
+    total = len(outcome_by_row)
+
+    def flush_matched() -> None:
+        people = Person.objects.filter(nation=nation).in_bulk([pid for _, pid in matched])
+        for row, person_id in matched:
+            person = people[person_id]
+            changes = _changes_for(person, row.values, overwrite=job.overwrite)
+            if isinstance(changes, str):
+                tally.reject(row.number, "email1", changes)
+                continue
+            try:
+                written = changes and person_update(
+                    nation=nation, actor=actor, person=person, changes=changes
+                )
+            except DomainError as exc:  # its savepoint rolled back: the row is skipped whole
+                tally.reject(row.number, next(iter(exc.errors), ""), exc.detail)
+                continue
+            counts["updated_count" if written else "unchanged_count"] += 1
+            tag_pairs.extend((person_id, t) for t in [*row.tags, *job.tags])
+        matched.clear()
+
+    def rows_with(wanted: str) -> Iterator[reader.Row]:
+        nonlocal done
+        for item in reader.read_rows(path, mapping):
+            if not isinstance(item, reader.Row) or item.number in tally.rejected:
+                continue
+            status, _ = outcome_by_row.get(item.number, (MatchStatus.AMBIGUOUS, None))
+            if status == wanted:
+                done += 1
+                if done % APPLY_BATCH == 0:
+                    report("importing", done, total)
+                yield item
+
+    # Two streaming sweeps over the file keep memory flat: matched rows, then new people.
+    for item in rows_with(MatchStatus.MATCHED):
+        matched.append((item, outcome_by_row[item.number][1] or 0))
+        if len(matched) >= APPLY_BATCH:
+            flush_matched()
+    flush_matched()
+
+    new_tags: dict[int, list[str]] = {}
+
+    def new_people() -> Iterator[dict[str, Any]]:
+        for index, item in enumerate(rows_with(MatchStatus.NOT_FOUND)):
+            if item.tags or job.tags:
+                new_tags[index] = [*item.tags, *job.tags]
+            yield item.values
+
+    def on_created(pairs: list[tuple[int, int]]) -> None:
+        for index, person_id in pairs:
+            tag_pairs.extend((person_id, t) for t in new_tags.pop(index, []))
+
+    counts["created_count"] = people_bulk_create(
+        nation=nation, actor=actor, rows=new_people(), first_row=0, on_created=on_created
+    )
+    tags_bulk_apply(nation=nation, actor=actor, pairs=tag_pairs)
+    report("importing", total, total)
+    return counts
+
+
+def _changes_for(person: Person, row: dict[str, Any], *, overwrite: bool) -> dict[str, Any] | str:
+    """What a matched row changes: file values win with `overwrite`, else only blanks are filled.
+
+    Addresses in the file always overwrite; emails are added to free slots, never dropped.
+    Returns a message instead when the row cannot be applied whole.
+    """
+    changes: dict[str, Any] = {}
+    have = {values.normalise_email(getattr(person, n)) for n in catalog.EMAIL_FIELDS if getattr(person, n)}
+    incoming = [row[n] for n in catalog.EMAIL_FIELDS if row.get(n)]
+    new_emails = [e for e in incoming if values.normalise_email(e) not in have]
+    free = [n for n in catalog.EMAIL_FIELDS if not getattr(person, n)]
+    if len(new_emails) > len(free):
+        return (
+            f"would give person {person.pk} more than {catalog.MAX_EMAILS} emails "
+            f"({', '.join(new_emails)} are new); remove one from the profile or the file"
+        )
+    changes.update(zip(free, new_emails, strict=False))
+    for name, value in row.items():
+        if name in catalog.EMAIL_FIELDS:
+            continue
+        current = values.read(person, name)
+        spec = catalog.get(name)
+        if spec.is_address or overwrite or values.is_blank(current):
+            if not values.same(current, value):
+                changes[name] = value
+    return changes

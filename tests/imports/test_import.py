@@ -1,0 +1,146 @@
+"""CSV import (SPEC §8): matching, overwrite semantics, row errors, all-or-reported, idempotence."""
+
+from tagshare.imports.models import ImportStatus
+from tagshare.outbox.models import OutboxEvent
+from tagshare.people.models import Person, PersonChange
+from tagshare.people.selectors import person_history, person_tags
+
+
+def _snapshot(nation):
+    return (
+        list(Person.objects.filter(nation=nation).order_by("id").values()),
+        PersonChange.objects.count(),
+        OutboxEvent.objects.count(),
+    )
+
+
+def test_new_people_are_created_with_tags_and_addresses(nation, run_import):
+    job = run_import(
+        nation,
+        "Email,First Name,Last Name,DOB,Zip,home_city,tag_list\n"
+        "ada@x.org,Ada,Lovelace,1815-12-10,02139,Cambridge,\"donors, volunteers\"\n"
+        "bob@x.org,Bob,Smith,,,,\n",
+        tags=["spring import"],
+    )
+    assert (job.status, job.created_count, job.rejected_count) == (ImportStatus.DONE, 2, 0)
+    ada = Person.objects.get(nation=nation, email1="ada@x.org")
+    assert (ada.first_name, str(ada.birthdate), ada.home_zip, ada.home_city) == (
+        "Ada", "1815-12-10", "02139", "Cambridge",
+    )
+    assert person_tags(ada) == ["donors", "spring import", "volunteers"]
+    assert person_history(nation, ada)[0]["source"] == "import"
+
+
+def test_without_overwrite_only_blank_fields_are_filled(nation, make_person, run_import):
+    person = make_person(nation, first_name="Ada", email1="ada@x.org", occupation="Poet")
+    job = run_import(nation, "email,occupation,employer\nADA@x.org,Mathematician,Analytical Engines\n")
+    assert (job.updated_count, job.created_count) == (1, 0)
+    person.refresh_from_db()
+    assert (person.occupation, person.employer) == ("Poet", "Analytical Engines")
+
+
+def test_with_overwrite_the_files_non_blank_values_win(nation, make_person, run_import):
+    person = make_person(nation, first_name="Ada", email1="ada@x.org", occupation="Poet", employer="Byron")
+    run_import(nation, "email,occupation,employer\nada@x.org,Mathematician,\n", overwrite=True)
+    person.refresh_from_db()
+    assert (person.occupation, person.employer) == ("Mathematician", "Byron")  # empty cell: kept
+
+
+def test_addresses_in_the_file_overwrite_even_without_overwrite(nation, make_person, run_import):
+    person = make_person(nation, email1="a@x.org", home_address={"address1": "1 Main St", "city": "Boston"})
+    run_import(nation, "email,home_city\na@x.org,Chicago\n")
+    person.refresh_from_db()
+    assert (person.home_address1, person.home_city) == ("", "Chicago")
+
+
+def test_rows_with_errors_are_listed_by_row_and_the_rest_imported(nation, run_import):
+    job = run_import(
+        nation,
+        "email,first_name,last_name,birthdate,sex,support_level\n"
+        "ok@x.org,Ok,One,1990-01-01,F,1\n"
+        "bad-date@x.org,Bad,Date,1990-02-30,,\n"
+        "not-an-email,No,Mail,,,\n"
+        ",Only,Name,,,\n"
+        "sex@x.org,Bad,Sex,,X,\n"
+        "lvl@x.org,Bad,Level,,,9\n"
+        "OK@x.org,Dup,Licate,,,\n",
+    )
+    assert job.status == ImportStatus.DONE
+    assert (job.total_rows, job.created_count, job.rejected_count) == (7, 1, 6)
+    by_row = {e["row"]: e for e in job.errors}
+    assert set(by_row) == {3, 4, 5, 6, 7, 8}
+    assert "YYYY-MM-DD" in by_row[3]["message"] and by_row[3]["field"] == "birthdate"
+    assert "not a valid email" in by_row[4]["message"]
+    assert "needs an email, a unique ID, or a first and last name" in by_row[5]["message"]
+    assert "one of M, F, O" in by_row[6]["message"]
+    assert "between 1 and 5" in by_row[7]["message"]
+    assert "same email as row 2" in by_row[8]["message"]
+    assert Person.objects.filter(nation=nation).count() == 1
+
+
+def test_a_file_with_unknown_columns_is_rejected_whole(nation, make_person, run_import):
+    make_person(nation, email1="a@x.org")
+    before = _snapshot(nation)
+    job = run_import(nation, "email,first_name,favourite_colour\nb@x.org,Bo,blue\n")
+    assert job.status == ImportStatus.REJECTED
+    assert "'favourite_colour' (column 3)" in job.detail
+    assert _snapshot(nation) == before
+
+
+def test_a_file_that_is_not_utf8_is_rejected_with_its_line(nation, run_import):
+    job = run_import(nation, "email,first_name\na@x.org,Ann\nb@x.org,Andr\xe9\n".encode("latin-1"))
+    assert job.status == ImportStatus.REJECTED
+    assert "line 3" in job.detail and "UTF-8" in job.detail
+    assert not Person.objects.filter(nation=nation).exists()
+
+
+def test_a_byte_order_mark_is_tolerated(nation, run_import):
+    job = run_import(nation, "\ufeffemail,first_name\na@x.org,Ann\n".encode())
+    assert (job.status, job.created_count) == (ImportStatus.DONE, 1)
+
+
+def test_two_columns_meaning_one_field_are_refused(nation, run_import):
+    job = run_import(nation, "email,email1\na@x.org,b@x.org\n")
+    assert job.status == ImportStatus.REJECTED and "both mean email1" in job.detail
+
+
+def test_ambiguous_rows_are_reported_not_guessed(nation, make_person, run_import):
+    a = make_person(nation, first_name="Sam", last_name="Lee", birthdate="1990-01-01")
+    b = make_person(nation, first_name="Sam", last_name="Lee", birthdate="1990-01-01")
+    job = run_import(nation, "first_name,last_name,birthdate,occupation\nSam,Lee,1990-01-01,Chef\n", overwrite=True)
+    assert (job.ambiguous_count, job.created_count, job.updated_count) == (1, 0, 0)
+    assert job.ambiguous[0]["row"] == 2 and sorted(job.ambiguous[0]["candidates"]) == [a.pk, b.pk]
+    assert not Person.objects.filter(occupation="Chef").exists()
+
+
+def test_running_the_same_file_again_changes_nothing(nation, run_import):
+    text = "email,first_name,last_name,mobile,home_zip,tag_list\na@x.org,Ann,Ames,312-555-0100,60601,t1\nb@x.org,Bo,Brown,,,t2\n"
+    run_import(nation, text, overwrite=True)
+    before = _snapshot(nation)
+    job = run_import(nation, text, overwrite=True)
+    assert (job.created_count, job.updated_count, job.unchanged_count) == (0, 0, 2)
+    assert _snapshot(nation) == before
+
+
+def test_a_row_giving_a_profile_a_fifth_email_is_rejected_whole(nation, make_person, run_import):
+    person = make_person(nation, nbec_guid="G1", email1="a@x.org", email2="b@x.org", email3="c@x.org", email4="d@x.org")
+    job = run_import(nation, "nbec_guid,email,occupation\nG1,e@x.org,Chef\n")
+    assert job.rejected_count == 1 and "more than 4 emails" in job.errors[0]["message"]
+    person.refresh_from_db()
+    assert person.occupation == ""
+
+
+def test_new_emails_of_a_matched_profile_go_to_free_slots(nation, make_person, run_import):
+    person = make_person(nation, nbec_guid="G1", email1="a@x.org")
+    run_import(nation, "nbec_guid,email1,email2\nG1,new@x.org,a@x.org\n", overwrite=True)
+    person.refresh_from_db()
+    assert (person.email1, person.email2) == ("a@x.org", "new@x.org")
+
+
+def test_imports_cannot_add_shared_tags(nation, run_import):
+    job = run_import(nation, "email,tag_list\na@x.org,beta:friends\n")
+    assert job.rejected_count == 1 and "shared by other nations" in job.errors[0]["message"]
+
+
+def test_an_empty_file_is_rejected(nation, run_import):
+    assert run_import(nation, "").status == ImportStatus.REJECTED
