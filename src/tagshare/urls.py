@@ -6,5 +6,6 @@ from tagshare.api.router import api
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("api/", include("tagshare.api.fallback")),
     path("", include("tagshare.web.urls")),
 ]

@@ -1,3 +1,32 @@
+"""The REST API at /api/v1 (SPEC §9): the NinjaAPI, its auth and error handling, and its routers."""
+
+from __future__ import annotations
+
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="Tagshare API", version="1")
+from tagshare.api import fields, people, taggings, tags
+from tagshare.api.auth import BearerToken
+from tagshare.api.errors import TOKEN_HELP, install_error_handlers
+from tagshare.api.payload import JsonParser
+
+api = NinjaAPI(
+    title="Tagshare API",
+    version="1",
+    description=(
+        "People, tags and the field catalog of one nation. Every route needs a bearer token and "
+        f"acts in the token's nation. {TOKEN_HELP} Errors are JSON "
+        '`{"detail": "...", "errors": {"field": "..."}}`; lists are `{"results": [...], '
+        '"next": url-or-null}`.'
+    ),
+    urls_namespace="api-v1",
+    # Bearer tokens are not sent by browsers on their own, so there is no CSRF to defend against.
+    auth=BearerToken(),
+    parser=JsonParser(),
+)
+install_error_handlers(api)
+
+api.add_router("/people", people.router)
+api.add_router("/people", taggings.router)
+api.add_router("/tags", tags.router)
+api.add_router("/fields", fields.router)
+# Later resources (SPEC §9: shares, reviews, imports, notifications) mount here, one module each.

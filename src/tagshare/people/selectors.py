@@ -19,6 +19,8 @@ def access_person_by_id(nation: Nation, person_id: int | str) -> Person:
         pk = int(person_id)
     except (TypeError, ValueError):
         raise NotFound(f"Person {person_id!r} not found.") from None
+    if not 0 < pk < 2**63:  # beyond a BIGINT: the database would refuse the query itself
+        raise NotFound(f"Person {pk} not found.")
     person = Person.objects.filter(nation=nation, pk=pk).first()
     if person is None:
         raise NotFound(f"Person {pk} not found.")

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from tagshare.errors import Conflict, NotFound, ValidationFailed
 from tagshare.nations.actors import Actor, check_acts_in, require_admin
@@ -86,7 +87,9 @@ def person_set_status(
     if is_prospect is not None:
         update["is_prospect"] = is_prospect
     if update:
-        Person.objects.filter(pk=person.pk).update(**update)
+        # updated_at moves too, so API clients polling `updated_since` see the change.
+        person.updated_at = timezone.now()
+        Person.objects.filter(pk=person.pk).update(**update, updated_at=person.updated_at)
         for key, flag in update.items():
             setattr(person, key, flag)
 

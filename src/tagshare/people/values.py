@@ -54,6 +54,8 @@ def clean_value(spec: FieldSpec, raw: Value) -> Value:
     if not isinstance(raw, str | int):
         raise ValueError("expected text")
     text = str(raw).strip()
+    if "\x00" in text:
+        raise ValueError("contains a NUL character; remove it")
     if len(text) > spec.max_length:
         raise ValueError(f"is longer than {spec.max_length} characters")
     if spec.kind is Kind.EMAIL:
@@ -136,6 +138,8 @@ def _clean_address(raw: Value) -> Address:
         if not isinstance(value, str | int):
             raise ValueError(f"address part {part} must be text")
         text = str(value).strip()
+        if "\x00" in text:
+            raise ValueError(f"address part {part} contains a NUL character; remove it")
         if len(text) > 120:
             raise ValueError(f"address part {part} is longer than 120 characters")
         out[part] = text.upper() if part == "country_code" else text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from tagshare.errors import Conflict, NotFound, ValidationFailed
 from tagshare.nations.actors import Actor, check_acts_in
@@ -67,6 +68,7 @@ def tag_apply(*, nation: Nation, actor: Actor, person: Person, name: str) -> boo
         guard_owned(tag, actor, "add")
         _, created = Tagging.objects.get_or_create(tag=tag, person=person)
         if created:
+            _touch(person)
             outbox.emit(
                 nation_id=nation.pk, kind=EventKind.TAG_APPLIED, person_id=person.pk,
                 payload={"tag_id": tag.pk, "tag": tag.name, "source": actor.source},
@@ -86,11 +88,18 @@ def tag_remove(*, nation: Nation, actor: Actor, person: Person, name: str) -> bo
     with transaction.atomic():
         deleted, _ = Tagging.objects.filter(tag=tag, person=person).delete()
         if deleted:
+            _touch(person)
             outbox.emit(
                 nation_id=nation.pk, kind=EventKind.TAG_REMOVED, person_id=person.pk,
                 payload={"tag_id": tag.pk, "tag": tag.name, "source": actor.source},
             )
     return bool(deleted)
+
+
+def _touch(person: Person) -> None:
+    """A tagging change moves the profile's updated_at, so `updated_since` polling sees it."""
+    person.updated_at = timezone.now()
+    Person.objects.filter(pk=person.pk).update(updated_at=person.updated_at)
 
 
 def tag_rename(*, nation: Nation, actor: Actor, tag: Tag, new_name: str) -> Tag:

@@ -1,0 +1,268 @@
+"""API shapes (SPEC §9.1). Person models are generated from the field catalog, never hand-listed.
+
+The generated input models document request bodies in OpenAPI; the bodies themselves are
+validated by the catalog's own cleaners (people.values), so the API, CSV imports and the control
+panel refuse the same values with the same messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from ninja import Schema
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.config import JsonDict
+
+from tagshare.api.payload import Text
+from tagshare.people import catalog, values
+from tagshare.people.catalog import ADDRESS_PARTS, FieldSpec, Kind
+from tagshare.people.models import Person
+
+ADDRESS_PART_MAX = 120
+
+AddressOut = create_model(  # type: ignore[call-overload]
+    "Address",
+    __doc__="One address slot; it syncs as a whole (SPEC §2.1).",
+    **{part: (str, Field("", title=part)) for part in ADDRESS_PARTS},
+)
+AddressIn = create_model(  # type: ignore[call-overload]
+    "AddressInput",
+    __doc__="Parts left out are stored empty; an address with every part empty is blank.",
+    __config__=ConfigDict(extra="forbid"),
+    **{
+        part: (str | None, Field(None, title=part, max_length=ADDRESS_PART_MAX))
+        for part in ADDRESS_PARTS
+    },
+)
+
+_TEXT_FORMATS = {Kind.EMAIL: "email", Kind.URL: "uri", Kind.DATE: "date"}
+
+
+def _description(spec: FieldSpec) -> str:
+    notes = [f"group: {spec.group}", f"sync: {spec.sync.value}"]
+    if spec.unique:
+        scope = f" together with {', '.join(spec.unique_with)}" if spec.unique_with else ""
+        notes.append(f"unique in the nation when not blank{scope}")
+    if spec.opt_in_id:
+        notes.append("opt-in unique ID")
+    return f"{spec.label} ({'; '.join(notes)})."
+
+
+def _output_type(spec: FieldSpec) -> Any:
+    if spec.kind is Kind.ADDRESS:
+        return AddressOut
+    if spec.kind is Kind.DATE:
+        return dt.date | None
+    if spec.kind is Kind.BOOL:
+        return bool | None
+    if spec.kind is Kind.INT:
+        return int | None
+    if spec.kind is Kind.CHOICE:
+        return Literal[("", *spec.choices)] | None
+    return str | None
+
+
+def _input_type(spec: FieldSpec) -> Any:
+    if spec.kind is Kind.ADDRESS:
+        return AddressIn | None
+    if spec.kind is Kind.DATE:
+        return dt.date | None
+    if spec.kind is Kind.BOOL:
+        return bool | None
+    if spec.kind is Kind.INT:
+        return Annotated[int, Field(ge=spec.min_value, le=spec.max_value)] | None
+    if spec.kind is Kind.CHOICE:
+        return Literal[spec.choices] | None
+    extra: JsonDict | None = (
+        {"format": _TEXT_FORMATS[spec.kind]} if spec.kind in _TEXT_FORMATS else None
+    )
+    return Annotated[str, Field(max_length=spec.max_length, json_schema_extra=extra)] | None
+
+
+def _catalog_fields(type_for: Any, *, required: bool) -> dict[str, Any]:
+    default = ... if required else None
+    return {
+        spec.name: (
+            type_for(spec),
+            Field(default, title=spec.label, description=_description(spec)),
+        )
+        for spec in catalog.FIELDS
+    }
+
+
+PersonOut = create_model(
+    "Person",
+    __doc__="A profile: every catalog field by name, plus the nation-local fields.",
+    id=(int, ...),
+    **_catalog_fields(_output_type, required=True),
+    tags=(list[str], Field(..., description="Names of the tags on this profile, sorted.")),
+    is_supporter=(bool, ...),
+    is_prospect=(bool, ...),
+    created_at=(dt.datetime, ...),
+    updated_at=(dt.datetime, ...),
+)
+
+_STATUS_FIELDS: dict[str, Any] = {
+    "is_supporter": (
+        bool | None,
+        Field(None, description="Nation-local, never synced. Support levels 1 and 2 set it."),
+    ),
+    "is_prospect": (bool | None, Field(None, description="Nation-local, never synced.")),
+}
+
+PersonCreateIn = create_model(
+    "PersonCreate",
+    __doc__="Catalog fields by name; unknown fields are refused (422) with the field named.",
+    __config__=ConfigDict(extra="forbid"),
+    **_catalog_fields(_input_type, required=False),
+    **_STATUS_FIELDS,
+    tags=(
+        list[str] | None,
+        Field(None, description="Tags to put on the new profile (created if new)."),
+    ),
+)
+
+PersonPatchIn = create_model(
+    "PersonPatch",
+    __doc__='Only the fields given change; a field set to null or "" is cleared.',
+    __config__=ConfigDict(extra="forbid"),
+    **_catalog_fields(_input_type, required=False),
+    **_STATUS_FIELDS,
+)
+
+
+def person_json(person: Person, tags: list[str]) -> dict[str, Any]:
+    """The Person shape, built from the catalog so a new catalog field appears here by itself."""
+    data: dict[str, Any] = {"id": person.pk}
+    for spec in catalog.FIELDS:
+        data[spec.name] = values.to_json(values.read(person, spec.name))
+    data["tags"] = sorted(tags)
+    data["is_supporter"] = person.is_supporter
+    data["is_prospect"] = person.is_prospect
+    data["created_at"] = person.created_at
+    data["updated_at"] = person.updated_at
+    return data
+
+
+def request_body_doc(model: type[BaseModel]) -> dict[str, Any]:
+    """`openapi_extra` documenting a body the view reads itself (see module docstring)."""
+    schema = _inline_refs(model.model_json_schema())
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
+
+
+class ErrorOut(Schema):
+    detail: str = Field(description="What is wrong and how to fix it.")
+    errors: dict[str, str] | None = Field(None, description="Per field, where useful.")
+
+
+class PeoplePage(Schema):
+    results: list[PersonOut]  # type: ignore[valid-type]
+    next: str | None
+
+
+class PersonMatchOut(Schema):
+    person: PersonOut  # type: ignore[valid-type]
+
+
+class HistoryEntryOut(Schema):
+    change_id: int
+    field: str
+    old: Any
+    new: Any
+    version: list[int] | None = Field(description="[hybrid-clock timestamp, origin nation id]")
+    source: str = Field(description="user, api, import, share or system")
+    kind: str = Field(description="create, update, merge or restore")
+    actor: str | None = Field(description="Email of the user who made the change, if any.")
+    share_id: int | None
+    at: dt.datetime
+
+
+class HistoryPage(Schema):
+    results: list[HistoryEntryOut]
+    next: str | None
+
+
+class RestoreIn(Schema):
+    field: Text = Field(description="The catalog field to restore.")
+    which: Literal["old", "new"] = Field(
+        "old", description="Restore the change's old value (default) or its new value."
+    )
+
+
+class TaggingOut(Schema):
+    tag: str
+
+
+class TaggingsPage(Schema):
+    results: list[TaggingOut]
+    next: str | None
+
+
+class TagsIn(Schema):
+    tags: list[Text] = Field(
+        max_length=500, description="Tag names to add; tags are created if new."
+    )
+
+
+class TagOut(Schema):
+    name: str
+    taggings_count: int
+    shared: bool = Field(description="Shared in by another nation, which owns it (SPEC §3).")
+
+
+class TagsPage(Schema):
+    results: list[TagOut]
+    next: str | None
+
+
+class FieldOut(Schema):
+    name: str
+    label: str
+    kind: str
+    group: str
+    sync: Literal["always", "optional", "never"]
+    unique: bool
+    unique_with: list[str]
+    opt_in_id: bool
+    choices: list[str]
+    parts: list[str] = Field(description="An address's parts; empty for other kinds.")
+    min_value: int | None
+    max_value: int | None
+    max_length: int | None
+
+
+class FieldsSummary(Schema):
+    total: int
+    always_synced: int
+    optional: int
+    opt_in_ids: int
+    never_synced: list[str]
+
+
+class FieldsOut(Schema):
+    results: list[FieldOut]
+    next: str | None
+    summary: FieldsSummary
+
+
+def responses(ok: dict[int, Any], *error_codes: int) -> dict[int, Any]:
+    """A route's documented answers: its success shape, and the error shape for each error code."""
+    return {**ok, **dict.fromkeys((401, *error_codes), ErrorOut)}

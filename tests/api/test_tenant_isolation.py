@@ -1,0 +1,153 @@
+"""Generated walk over every registered API route (ARCHITECTURE rule 5).
+
+The routes are read from the NinjaAPI itself, so a route added later is walked without editing
+this file. Each route is called with path parameters naming nation alpha's records:
+- as beta's admin or staff: every route with such a parameter answers 404 — never 403, 200, 500
+  — and no route leaks or changes alpha's data;
+- anonymously: every route answers 401;
+- as alpha's own users: no route answers 404 or a 5xx (proving the walk's URLs are real).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import pytest
+
+from tagshare.api.router import api
+from tagshare.nations.actors import Actor
+from tagshare.people.models import Person, PersonChange
+from tagshare.people.services import person_create
+from tagshare.tags.services import tag_apply
+from tests.api.conftest import ApiClient
+
+pytestmark = pytest.mark.django_db
+
+PREFIX = "/api/v1"
+PARAM = re.compile(r"{(?:\w+:)?(\w+)}")
+MARKER = "Alphaonly"
+# One body for every write: valid for each route's own schema, so a 404 is never a 422 in disguise.
+BODY = {"tags": ["walk"], "field": "first_name", "which": "old"}
+
+
+def registered_routes() -> list[tuple[str, str]]:
+    routes = []
+    for bound in api._get_bound_routers():
+        for path, view in bound.path_operations.items():
+            full = re.sub("/+", "/", f"/{bound.prefix}/{path}").rstrip("/")
+            for operation in view.operations:
+                routes.extend((method, full) for method in operation.methods)
+    return sorted(routes)
+
+
+ROUTES = registered_routes()
+ROUTE_IDS = [f"{method} {path}" for method, path in ROUTES]
+DOC_PATHS = api.get_openapi_schema(path_prefix="/")["paths"]
+
+
+def test_the_walk_sees_every_documented_route():
+    documented = sorted(
+        (method.upper(), path) for path, operations in DOC_PATHS.items() for method in operations
+    )
+    assert len(ROUTES) >= 12
+    assert [(m, PARAM.sub(r"{\1}", p)) for m, p in ROUTES] == documented
+
+
+@dataclass
+class AlphaWorld:
+    person: Person
+    tag: str
+    change_id: int
+    email: str
+
+    def fill(self, path: str) -> str:
+        values = {"person_id": self.person.pk, "change_id": self.change_id, "tag": self.tag}
+
+        def value(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in values:
+                pytest.fail(f"Teach the tenant walk how to fill {{{name}}} in {path}")
+            return quote(str(values[name]), safe="")
+
+        return PARAM.sub(value, path)
+
+    def query(self, method: str, path: str) -> dict[str, str]:
+        """The route's required query parameters, read from its OpenAPI description."""
+        operation = DOC_PATHS[PARAM.sub(r"{\1}", path)][method.lower()]
+        known = {"email": self.email}
+        wanted = [
+            p["name"]
+            for p in operation.get("parameters", [])
+            if p["in"] == "query" and p.get("required")
+        ]
+        for name in wanted:
+            if name not in known:
+                pytest.fail(f"Teach the tenant walk a value for ?{name}= on {method} {path}")
+        return {name: known[name] for name in wanted}
+
+    def call(self, client: ApiClient, method: str, path: str):
+        url = PREFIX + self.fill(path)
+        params = self.query(method, path)
+        if method == "GET":
+            return client.get(url, params)
+        if params:
+            url += "?" + "&".join(f"{k}={quote(v)}" for k, v in params.items())
+        if method == "DELETE":
+            return client.delete(url)
+        return client.send(method, url, BODY)
+
+    def assert_untouched(self) -> None:
+        person = Person.objects.get(pk=self.person.pk)
+        assert person.first_name == f"{MARKER} Walker"
+        assert list(person.taggings.values_list("tag__name", flat=True)) == [self.tag]
+
+
+@pytest.fixture
+def alpha(nation) -> AlphaWorld:
+    email = "walker@example.org"
+    person = person_create(
+        nation=nation,
+        actor=Actor.system(),
+        values_in={"first_name": f"{MARKER} Walker", "email1": email, "party": "Old"},
+    )
+    # Spaces and a '/' exercise the URL decoding of {tag}.
+    tag = f"{MARKER.lower()} club door/knock"
+    tag_apply(nation=nation, actor=Actor.system(), person=person, name=tag)
+    change = PersonChange.objects.filter(person=person).latest("id")
+    return AlphaWorld(person=person, tag=tag, change_id=change.pk, email=email)
+
+
+@pytest.mark.parametrize("role", ["admin", "staff"])
+@pytest.mark.parametrize(("method", "path"), ROUTES, ids=ROUTE_IDS)
+def test_another_nations_user_gets_404_and_changes_nothing(
+    method, path, role, alpha, other_nation, make_user, api_as
+):
+    client = api_as(make_user(other_nation, role))
+    response = alpha.call(client, method, path)
+    if PARAM.search(path):
+        assert response.status_code == 404, (response.status_code, response.content[:300])
+        assert isinstance(response.json()["detail"], str)
+    else:
+        assert response.status_code < 500 and response.status_code not in (401, 403)
+        assert MARKER.lower() not in response.content.decode().lower()
+    alpha.assert_untouched()
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES, ids=ROUTE_IDS)
+def test_anonymous_gets_401(method, path, alpha):
+    response = alpha.call(ApiClient(), method, path)
+    assert response.status_code == 401
+    assert "token" in response.json()["detail"]
+    alpha.assert_untouched()
+
+
+@pytest.mark.parametrize("role", ["admin", "staff"])
+@pytest.mark.parametrize(("method", "path"), ROUTES, ids=ROUTE_IDS)
+def test_the_nations_own_users_reach_every_route(
+    method, path, role, alpha, nation, make_user, api_as
+):
+    response = alpha.call(api_as(make_user(nation, role)), method, path)
+    assert response.status_code < 500
+    assert response.status_code not in (401, 404), (response.status_code, response.content[:300])
