@@ -87,3 +87,13 @@ def test_possible_duplicates_lists_groups_the_cascade_would_confuse(nation, make
         ("same name and birthdate", (a.pk, b.pk)),
         ("same name and phone", (c.pk, d.pk)),
     }
+
+
+def test_only_admins_merge(nation, staff, make_person):
+    from tagshare.errors import NotAllowed
+
+    keep = make_person(nation, email1="a@x.org")
+    other = make_person(nation, email1="b@x.org")
+    with pytest.raises(NotAllowed):
+        person_merge(nation=nation, actor=Actor.for_user(staff), keep=keep, other=other)
+    assert Person.objects.filter(pk=other.pk).exists()

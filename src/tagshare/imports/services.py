@@ -198,7 +198,7 @@ def _apply(
         people = Person.objects.filter(nation=nation).in_bulk([pid for _, pid in matched])
         for row, person_id in matched:
             person = people[person_id]
-            changes = _changes_for(person, row.values, overwrite=job.overwrite)
+            changes = changes_for_match(person, row.values, overwrite=job.overwrite)
             if isinstance(changes, str):
                 tally.reject(row.number, "email1", changes)
                 continue
@@ -252,7 +252,7 @@ def _apply(
     return counts
 
 
-def _changes_for(person: Person, row: dict[str, Any], *, overwrite: bool) -> dict[str, Any] | str:
+def changes_for_match(person: Person, row: dict[str, Any], *, overwrite: bool) -> dict[str, Any] | str:
     """What a matched row changes: file values win with `overwrite`, else only blanks are filled.
 
     Addresses in the file always overwrite; emails are added to free slots, never dropped.

@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 
 from tagshare.errors import ValidationFailed
-from tagshare.nations.actors import Actor, check_acts_in
+from tagshare.nations.actors import Actor, require_admin
 from tagshare.nations.models import Nation
 from tagshare.outbox import services as outbox
 from tagshare.outbox.models import EventKind
@@ -22,7 +22,7 @@ from tagshare.tags.models import Tagging
 
 
 def person_merge(*, nation: Nation, actor: Actor, keep: Person, other: Person) -> Person:
-    check_acts_in(actor, nation)
+    require_admin(actor, nation, "merge profiles")
     _check_owned(keep, nation)
     _check_owned(other, nation)
     if keep.pk == other.pk:
