@@ -57,7 +57,10 @@ INSTALLED_APPS = [
     "tagshare.people",
     "tagshare.tags",
     "tagshare.outbox",
+    "tagshare.matching",
+    "tagshare.imports",
     "tagshare.web",
+    "tagshare.console",
 ]
 
 MIDDLEWARE = [
@@ -126,6 +129,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# WhiteNoise warns at every start when STATIC_ROOT is missing; files come from the finders.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -6,6 +6,7 @@ rejected and ambiguous rows are listed on the job. Never half a row, never a sil
 
 from __future__ import annotations
 
+import pickle
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -37,8 +38,13 @@ Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 
 def import_create(
-    *, nation: Nation, actor: Actor, source: Path, filename: str = "",
-    overwrite: bool = False, tags: list[str] | None = None,
+    *,
+    nation: Nation,
+    actor: Actor,
+    source: Path,
+    filename: str = "",
+    overwrite: bool = False,
+    tags: list[str] | None = None,
 ) -> ImportJob:
     """Keep a copy of the file and queue a job for it."""
     check_acts_in(actor, nation)
@@ -56,8 +62,12 @@ def import_create(
     kept = folder / f"{uuid.uuid4().hex}.csv"
     shutil.copyfile(source, kept)
     return ImportJob.objects.create(
-        nation=nation, created_by=actor.user, filename=filename or source.name, path=str(kept),
-        overwrite=overwrite, tags=tag_names,
+        nation=nation,
+        created_by=actor.user,
+        filename=filename or source.name,
+        path=str(kept),
+        overwrite=overwrite,
+        tags=tag_names,
     )
 
 
@@ -84,7 +94,9 @@ class _Tally:
             self.problems.append({"row": number, "field": field_name, "message": message})
 
 
-def import_run(job: ImportJob, *, actor: Actor | None = None, progress: Progress | None = None) -> ImportJob:
+def import_run(
+    job: ImportJob, *, actor: Actor | None = None, progress: Progress | None = None
+) -> ImportJob:
     """Run a queued import to its end. Safe to call again on a finished job (it does nothing)."""
     if job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
         return job
@@ -96,31 +108,56 @@ def import_run(job: ImportJob, *, actor: Actor | None = None, progress: Progress
         reader.check_encoding(path)
         mapping = reader.read_header(path)
     except reader.FileRejected as exc:
-        return _save(job, status=ImportStatus.REJECTED, detail=exc.detail, finished_at=timezone.now(), phase="")
+        return _save(
+            job,
+            status=ImportStatus.REJECTED,
+            detail=exc.detail,
+            finished_at=timezone.now(),
+            phase="",
+        )
     except OSError as exc:
-        return _save(job, status=ImportStatus.FAILED, detail=f"The uploaded file cannot be read: {exc}.",
-                     finished_at=timezone.now(), phase="")
+        return _save(
+            job,
+            status=ImportStatus.FAILED,
+            detail=f"The uploaded file cannot be read: {exc}.",
+            finished_at=timezone.now(),
+            phase="",
+        )
     id_fields = engine.default_id_fields(
         name for name in mapping.values() if name in catalog.OPT_IN_IDS
     )
     tally = _Tally()
+    spool = _Spool(path.with_suffix(".rows"))
     try:
         with transaction.atomic():
             run = engine.run_create(nation=job.nation, id_fields=id_fields)
-            valid = engine.stage_values(run, _valid_rows(path, mapping, tally, report))
+            valid = engine.stage_values(run, _valid_rows(path, mapping, tally, report, spool))
             report("matching", 0, valid)
             engine.run_cascade(run)
             outcome_by_row, ambiguous = _read_outcomes(run, tally)
             engine.run_discard(run)
-            counts = _apply(job, actor, path, mapping, tally, outcome_by_row, report)
+            counts = _apply(job, actor, spool, tally, outcome_by_row, report)
             job.ambiguous = ambiguous[:MAX_LISTED]
     except DomainError as exc:
-        return _save(job, status=ImportStatus.FAILED, detail=f"Nothing was imported: {exc.detail}",
-                     finished_at=timezone.now(), phase="")
+        return _save(
+            job,
+            status=ImportStatus.FAILED,
+            detail=f"Nothing was imported: {exc.detail}",
+            finished_at=timezone.now(),
+            phase="",
+        )
+    finally:
+        spool.discard()
     return _save(
-        job, status=ImportStatus.DONE, phase="", finished_at=timezone.now(),
-        total_rows=tally.total, rejected_count=len(tally.rejected), errors=tally.problems,
-        ambiguous_count=len(ambiguous), **counts,
+        job,
+        status=ImportStatus.DONE,
+        phase="",
+        finished_at=timezone.now(),
+        total_rows=tally.total,
+        rejected_count=len(tally.rejected),
+        errors=tally.problems,
+        ambiguous_count=len(ambiguous),
+        **counts,
     )
 
 
@@ -131,7 +168,40 @@ def _save(job: ImportJob, **changes: Any) -> ImportJob:
     return job
 
 
-def _valid_rows(path: Path, mapping: dict[int, str], tally: _Tally, report: Progress) -> Iterator[tuple[int, dict[str, Any]]]:
+class _Spool:
+    """Valid rows, cleaned once, kept on disk for the later sweeps: memory stays flat."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._out: Any = None
+
+    def add(self, row: reader.Row) -> None:
+        if self._out is None:
+            self._out = self.path.open("wb")
+        pickle.dump((row.number, row.values, row.tags), self._out, pickle.HIGHEST_PROTOCOL)
+
+    def rows(self) -> Iterator[reader.Row]:
+        if self._out is not None:
+            self._out.close()
+        if not self.path.exists():
+            return
+        with self.path.open("rb") as handle:
+            while True:
+                try:
+                    number, values_, tags = pickle.load(handle)
+                except EOFError:
+                    return
+                yield reader.Row(number, values_, tags)
+
+    def discard(self) -> None:
+        if self._out is not None:
+            self._out.close()
+        self.path.unlink(missing_ok=True)
+
+
+def _valid_rows(
+    path: Path, mapping: dict[int, str], tally: _Tally, report: Progress, spool: _Spool
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """Rows that pass validation and are not repeats of an earlier row's email or unique ID."""
     seen: dict[tuple[str, ...], int] = {}
     for item in reader.read_rows(path, mapping):
@@ -148,6 +218,7 @@ def _valid_rows(path: Path, mapping: dict[int, str], tally: _Tally, report: Prog
             continue
         for key in _row_keys(item.values):
             seen[key] = item.number
+        spool.add(item)
         yield item.number, item.values
 
 
@@ -159,33 +230,47 @@ def _row_keys(row: dict[str, Any]) -> list[tuple[str, ...]]:
     for name in catalog.UNIQUE_IDS:
         if row.get(name):
             registered = row.get("registered_address") or {}
-            scope = tuple(registered.get(c.split("_", 1)[1], "") for c in catalog.get(name).unique_with)
+            scope = tuple(
+                registered.get(c.split("_", 1)[1], "") for c in catalog.get(name).unique_with
+            )
             keys.append((name, str(row[name]), *scope))
     return keys
 
 
-def _repeat_of(row: dict[str, Any], seen: dict[tuple[str, ...], int]) -> tuple[tuple[str, ...], int] | None:
+def _repeat_of(
+    row: dict[str, Any], seen: dict[tuple[str, ...], int]
+) -> tuple[tuple[str, ...], int] | None:
     for key in _row_keys(row):
         if key in seen:
             return key, seen[key]
     return None
 
 
-def _read_outcomes(run: Any, tally: _Tally) -> tuple[dict[int, tuple[str, int | None]], list[dict[str, Any]]]:
+def _read_outcomes(
+    run: Any, tally: _Tally
+) -> tuple[dict[int, tuple[str, int | None]], list[dict[str, Any]]]:
     outcome_by_row: dict[int, tuple[str, int | None]] = {}
     ambiguous: list[dict[str, Any]] = []
     for outcome in engine.outcomes(run):
         outcome_by_row[outcome.ref] = (outcome.status, outcome.person_id)
         if outcome.status == MatchStatus.AMBIGUOUS:
             ambiguous.append(
-                {"row": outcome.ref, "reason": outcome.reason, "candidates": list(outcome.candidates)}
+                {
+                    "row": outcome.ref,
+                    "reason": outcome.reason,
+                    "candidates": list(outcome.candidates),
+                }
             )
     return outcome_by_row, ambiguous
 
 
 def _apply(
-    job: ImportJob, actor: Actor, path: Path, mapping: dict[int, str], tally: _Tally,
-    outcome_by_row: dict[int, tuple[str, int | None]], report: Progress,
+    job: ImportJob,
+    actor: Actor,
+    spool: _Spool,
+    tally: _Tally,
+    outcome_by_row: dict[int, tuple[str, int | None]],
+    report: Progress,
 ) -> dict[str, int]:
     nation = job.nation
     counts = {"created_count": 0, "updated_count": 0, "unchanged_count": 0}
@@ -215,8 +300,8 @@ def _apply(
 
     def rows_with(wanted: str) -> Iterator[reader.Row]:
         nonlocal done
-        for item in reader.read_rows(path, mapping):
-            if not isinstance(item, reader.Row) or item.number in tally.rejected:
+        for item in spool.rows():
+            if item.number in tally.rejected:
                 continue
             status, _ = outcome_by_row.get(item.number, (MatchStatus.AMBIGUOUS, None))
             if status == wanted:
@@ -245,21 +330,32 @@ def _apply(
             tag_pairs.extend((person_id, t) for t in new_tags.pop(index, []))
 
     counts["created_count"] = people_bulk_create(
-        nation=nation, actor=actor, rows=new_people(), first_row=0, on_created=on_created
+        nation=nation,
+        actor=actor,
+        rows=new_people(),
+        first_row=0,
+        on_created=on_created,
+        precleaned=True,
     )
     tags_bulk_apply(nation=nation, actor=actor, pairs=tag_pairs)
     report("importing", total, total)
     return counts
 
 
-def changes_for_match(person: Person, row: dict[str, Any], *, overwrite: bool) -> dict[str, Any] | str:
+def changes_for_match(
+    person: Person, row: dict[str, Any], *, overwrite: bool
+) -> dict[str, Any] | str:
     """What a matched row changes: file values win with `overwrite`, else only blanks are filled.
 
     Addresses in the file always overwrite; emails are added to free slots, never dropped.
     Returns a message instead when the row cannot be applied whole.
     """
     changes: dict[str, Any] = {}
-    have = {values.normalise_email(getattr(person, n)) for n in catalog.EMAIL_FIELDS if getattr(person, n)}
+    have = {
+        values.normalise_email(getattr(person, n))
+        for n in catalog.EMAIL_FIELDS
+        if getattr(person, n)
+    }
     incoming = [row[n] for n in catalog.EMAIL_FIELDS if row.get(n)]
     new_emails = [e for e in incoming if values.normalise_email(e) not in have]
     free = [n for n in catalog.EMAIL_FIELDS if not getattr(person, n)]

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from tagshare.dbcopy import Table, store_for_connection
 from tagshare.matching import normalise
 from tagshare.matching.models import (
     MatchCandidate,
@@ -25,6 +26,7 @@ from tagshare.matching.models import (
 from tagshare.nations.models import Nation
 from tagshare.people import catalog
 from tagshare.people.models import Person, PersonEmail
+from tagshare.tags.models import Tagging
 
 STEP_VOTER_GUID, STEP_UNIQUE_IDS, STEP_EMAIL, STEP_HEURISTIC = 1, 2, 3, 4
 STEP_LABELS = {
@@ -85,28 +87,74 @@ def incoming_keys(values: dict[str, Any], region: str) -> tuple[dict[str, Any], 
     return keys, emails
 
 
+_INCOMING = Table.of(MatchIncoming, with_id=False)
+_INCOMING_EMAIL = Table.of(MatchIncomingEmail, with_id=False)
+
+
 def stage_values(run: MatchRun, rows: Iterable[tuple[int, dict[str, Any]]]) -> int:
     """Stage incoming profiles given as (ref, cleaned catalog values); returns how many."""
     region = run.nation.default_region
+    store = store_for_connection()
+    columns = [c for c in _INCOMING.columns if c not in ("run_id", "seq", "ref")]
     count = 0
-    incoming: list[MatchIncoming] = []
-    emails: list[MatchIncomingEmail] = []
+    incoming: list[tuple[Any, ...]] = []
+    emails: list[tuple[Any, ...]] = []
 
     def flush() -> None:
-        MatchIncoming.objects.bulk_create(incoming, batch_size=STAGE_BATCH)
-        MatchIncomingEmail.objects.bulk_create(emails, batch_size=STAGE_BATCH)
+        store.insert(_INCOMING, incoming)
+        store.insert(_INCOMING_EMAIL, emails)
         incoming.clear()
         emails.clear()
 
+    order = {c: i for i, c in enumerate(_INCOMING.columns)}
+    birthdate = order["birthdate"]
+    adapt_date = connection.ops.adapt_datefield_value
     for ref, values in rows:
         keys, addresses = incoming_keys(values, region)
-        incoming.append(MatchIncoming(run=run, seq=count, ref=ref, **keys))
-        emails.extend(MatchIncomingEmail(run=run, seq=count, address=a) for a in addresses)
+        row: list[Any] = [None] * len(_INCOMING.columns)
+        row[order["run_id"]], row[order["seq"]], row[order["ref"]] = run.pk, count, ref
+        for column in columns:
+            row[order[column]] = keys[column]
+        row[birthdate] = adapt_date(row[birthdate])
+        incoming.append(tuple(row))
+        emails.extend((run.pk, count, address) for address in addresses)
         count += 1
         if len(incoming) >= STAGE_BATCH:
             flush()
     flush()
     return count
+
+
+def stage_people(run: MatchRun, *, nation_id: int, tag_id: int | None = None) -> int:
+    """Stage a nation's profiles (those carrying `tag_id`, if given) with SQL: ref = seq = person id.
+
+    This is how a share's sender profiles enter the cascade; their keys are already stored.
+    """
+    id_columns = ", ".join(catalog.UNIQUE_IDS)
+    key_columns = (
+        "first_key, last_key, birthdate, phone_key, mobile_key, work_phone_key, "
+        "registered_state, registered_county"
+    )
+    tagged = (
+        f"JOIN {TAGGING} t ON t.person_id = p.id AND t.tag_id = %(tag)s " if tag_id is not None else ""
+    )
+    params = {"run": run.pk, "nation": nation_id, "tag": tag_id}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {T.inc} (run_id, seq, ref, {key_columns}, {id_columns}) "
+            f"SELECT %(run)s, p.id, p.id, {', '.join('p.' + c.strip() for c in key_columns.split(','))}, "
+            f"{', '.join('p.' + c for c in catalog.UNIQUE_IDS)} "
+            f"FROM {T.person} p {tagged}WHERE p.nation_id = %(nation)s",
+            params,
+        )
+        staged = cursor.rowcount
+        cursor.execute(
+            f"INSERT INTO {T.inc_email} (run_id, seq, address) "
+            f"SELECT i.run_id, i.seq, pe.address FROM {T.inc} i "
+            f"JOIN {T.person_email} pe ON pe.person_id = i.ref WHERE i.run_id = %(run)s",
+            params,
+        )
+    return staged
 
 
 class _Sql:
@@ -121,6 +169,7 @@ class _Sql:
 
 
 T = _Sql
+TAGGING = Tagging._meta.db_table
 UNDECIDED = f"NOT EXISTS (SELECT 1 FROM {T.res} r WHERE r.run_id = i.run_id AND r.seq = i.seq)"
 
 

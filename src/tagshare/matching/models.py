@@ -24,7 +24,7 @@ class MatchIncoming(models.Model):
     """One incoming profile's keys. `ref` is the caller's handle: a sender person id or a row number."""
 
     run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="+")
-    seq = models.IntegerField()
+    seq = models.BigIntegerField()
     ref = models.BigIntegerField()
     first_key = models.CharField(max_length=255, blank=True, default="")
     last_key = models.CharField(max_length=255, blank=True, default="")
@@ -45,7 +45,7 @@ for _name in UNIQUE_IDS:
 
 class MatchIncomingEmail(models.Model):
     run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="+")
-    seq = models.IntegerField()
+    seq = models.BigIntegerField()
     address = models.CharField(max_length=254)
 
     class Meta:
@@ -56,7 +56,7 @@ class MatchCandidate(models.Model):
     """A profile one cascade step found for an incoming profile."""
 
     run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="+")
-    seq = models.IntegerField()
+    seq = models.BigIntegerField()
     step = models.SmallIntegerField()
     person_id = models.BigIntegerField()
     rule = models.CharField(max_length=40)
@@ -73,7 +73,7 @@ class MatchStatus(models.TextChoices):
 
 class MatchResult(models.Model):
     run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="+")
-    seq = models.IntegerField()
+    seq = models.BigIntegerField()
     status = models.CharField(max_length=10, choices=MatchStatus.choices)
     person_id = models.BigIntegerField(null=True)
     rule = models.CharField(max_length=40, blank=True, default="")

@@ -1,0 +1,90 @@
+"""Shared benchmark plumbing: point Django at a throwaway database, measure memory, describe the machine."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+
+def may_wipe(url: str, allowed: bool) -> bool:
+    """Only SQLite temp files and databases named for benchmarks are wiped without --allow-wipe."""
+    return allowed or url.startswith("sqlite") or "bench" in urlparse(url).path
+
+
+def setup_django(url: str, data_dir: Path) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ["TAGSHARE_DATA_DIR"] = str(data_dir)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tagshare.settings"
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ["DEBUG"] = "0"  # no query log growing in memory
+    (data_dir / "static").mkdir(parents=True, exist_ok=True)
+    import django
+
+    django.setup()
+
+
+def fresh_database() -> None:
+    """Drop everything and migrate: benchmarks start from an empty, current schema."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    elif connection.vendor == "sqlite":
+        path = Path(connection.settings_dict["NAME"])
+        connection.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def peak_rss_mib() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def rss_mib() -> float:
+    try:
+        with open("/proc/self/statm") as handle:
+            pages = int(handle.read().split()[1])
+        return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+    except OSError:
+        return peak_rss_mib()
+
+
+def environment() -> dict[str, Any]:
+    import django
+    from django.db import connection
+
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW server_version")
+        else:
+            cursor.execute("SELECT sqlite_version()")
+        db_version = cursor.fetchone()[0]
+    return {
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "database": f"{connection.vendor} {db_version}",
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+    }
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

@@ -1,0 +1,413 @@
+"""Creating many people in one call (imports, seeding, benchmarks): person_create's rules, set-based.
+
+Each row gets exactly what `services.person_create` would give it — cleaned values, a version per
+written field, one history row, the email index, an outbox event, the supporter status — but the
+work is done per batch: one identity query per key family, then one bulk write per table (COPY on
+PostgreSQL, executemany on SQLite). Rows are streamed, so memory does not grow with their count.
+
+The call is one transaction: when any row is invalid, nothing is written and the error lists
+every bad row by number.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tagshare.dbcopy import RowStore, Table, store_for_connection
+from tagshare.errors import Conflict, ValidationFailed
+from tagshare.matching.normalise import match_keys
+from tagshare.nations.actors import Actor, check_acts_in
+from tagshare.nations.models import Nation
+from tagshare.outbox import services as outbox_services
+from tagshare.outbox.hlc import clock
+from tagshare.outbox.models import EventKind, OutboxEvent
+from tagshare.people import catalog, values
+from tagshare.people.catalog import FieldSpec, Kind, Sync
+from tagshare.people.models import Person, PersonChange, PersonEmail
+from tagshare.people.services import (
+    KEY_SOURCE_FIELDS,
+    STATUS_FIELDS,
+    supporter_status_for_level,
+)
+
+DEFAULT_BATCH_SIZE = 5_000
+# Past this many problems the report stops growing (and the call stops reading rows).
+MAX_REPORTED_ERRORS = 1_000
+# PersonEmail.address is shorter than an email field may be; refuse rather than fail in the DB.
+_MAX_INDEXED_EMAIL = PersonEmail._meta.get_field("address").max_length or 254
+
+_STATUS_SPECS = {
+    name: FieldSpec(name, Kind.BOOL, "status", Sync.NEVER, name.replace("_", " ").capitalize())
+    for name in STATUS_FIELDS
+}
+_UNIQUE_SPECS: tuple[FieldSpec, ...] = tuple(catalog.BY_NAME[name] for name in catalog.UNIQUE_IDS)
+# A fresh profile holds only blanks, so "old" in its history is the same for every row.
+_FRESH_JSON: dict[str, Any] = {
+    spec.name: values.to_json(values.read(Person(), spec.name)) for spec in catalog.FIELDS
+}
+
+
+def people_bulk_create(
+    *,
+    nation: Nation,
+    actor: Actor,
+    rows: Iterable[Mapping[str, Any]],
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    first_row: int = 1,
+    on_created: Callable[[list[tuple[int, int]]], None] | None = None,
+    precleaned: bool = False,
+) -> int:
+    """Create one profile per row; return how many. `first_row` is the number errors give row 1.
+
+    A row is a mapping of catalog field -> value (as for person_create), optionally with
+    `is_supporter` / `is_prospect`. Raises ValidationFailed (nothing written) with errors keyed
+    "row N: field" when any row is invalid or clashes with a stored profile or an earlier row.
+    `on_created` is called after each batch with (row number, new person id) pairs.
+    `precleaned` skips cleaning for rows that already went through values.clean_changes.
+    """
+    check_acts_in(actor, nation)
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    store = store_for_connection()
+    report = _Report()
+    written = _WrittenRows()
+    created = 0
+    with transaction.atomic():
+        for batch in _batches(rows, batch_size, first_row):
+            candidates = [row for number, raw in batch if (row := _clean_row(number, raw, report, precleaned))]
+            accepted = _check_identities(nation, candidates, report, written)
+            if report.full:
+                break
+            if accepted:
+                # Rows after a bad one are still written (and rolled back at the end), so that
+                # their clashes with each other are found and the report is complete.
+                created += _write_batch(store, nation, actor, accepted, written, on_created)
+        if report.errors:
+            raise report.failure()
+        if created:
+            transaction.on_commit(outbox_services._wake)  # the wake-up emit() schedules
+    return created
+
+
+# --- reading and cleaning rows ---------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Row:
+    number: int
+    written: dict[str, Any]  # catalog field -> cleaned non-blank value
+    emails: dict[str, str]  # slot -> normalised address
+    unique_keys: dict[str, tuple[Any, ...]]  # unique ID -> (value, *qualifiers)
+    is_supporter: bool | None
+    is_prospect: bool
+
+
+@dataclass
+class _Report:
+    errors: dict[str, str] = field(default_factory=dict)
+    bad_rows: set[int] = field(default_factory=set)
+
+    @property
+    def full(self) -> bool:
+        return len(self.errors) >= MAX_REPORTED_ERRORS
+
+    def add(self, number: int, name: str | None, message: str) -> None:
+        if self.full:
+            return
+        self.bad_rows.add(number)
+        self.errors[f"row {number}: {name}" if name else f"row {number}"] = message
+
+    def failure(self) -> ValidationFailed:
+        rows = len(self.bad_rows)
+        first = "; ".join(f"{key}: {message}" for key, message in itertools.islice(self.errors.items(), 3))
+        more = "; …" if len(self.errors) > 3 else ""
+        cut = f" (only the first {MAX_REPORTED_ERRORS} problems are listed)" if self.full else ""
+        what = "1 row is" if rows == 1 else f"{rows} rows are"
+        return ValidationFailed(
+            f"{what} not valid, so no one was created{cut}: {first}{more}", errors=self.errors
+        )
+
+
+def _batches(
+    rows: Iterable[Mapping[str, Any]], size: int, first_row: int
+) -> Iterator[list[tuple[int, Any]]]:
+    numbered = enumerate(rows, start=first_row)
+    while batch := list(itertools.islice(numbered, size)):
+        yield batch
+
+
+def _clean_row(number: int, raw: Any, report: _Report, precleaned: bool = False) -> _Row | None:
+    if not isinstance(raw, Mapping):
+        report.add(number, None, "A row is an object of field names and values.")
+        return None
+    fields = dict(raw)
+    status_raw = {name: fields.pop(name) for name in STATUS_FIELDS if name in fields}
+    errors: dict[str, str] = {}
+    cleaned: dict[str, Any] = {}
+    try:
+        cleaned = fields if precleaned else values.clean_changes(fields)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    status: dict[str, bool | None] = {}
+    for name, value in status_raw.items():
+        spec = _STATUS_SPECS[name]
+        try:
+            status[name] = values.clean_value(spec, value)
+        except ValueError as exc:
+            errors[name] = f"{spec.label}: {exc}"
+
+    # A fresh profile holds only blanks, so exactly the non-blank values are written.
+    written = {name: value for name, value in cleaned.items() if not values.is_blank(value)}
+    emails: dict[str, str] = {}
+    for slot in catalog.EMAIL_FIELDS:
+        if slot not in written:
+            continue
+        address = values.normalise_email(written[slot])
+        label = catalog.BY_NAME[slot].label
+        prior = next((other for other, seen in emails.items() if seen == address), None)
+        if prior is not None:
+            errors[slot] = f"{label}: {written[slot]} is already this profile's {prior}."
+        elif len(address) > _MAX_INDEXED_EMAIL:
+            errors[slot] = f"{label}: is longer than {_MAX_INDEXED_EMAIL} characters"
+        else:
+            emails[slot] = address
+    if errors:
+        for name, message in errors.items():
+            report.add(number, name, message)
+        return None
+
+    unique_keys: dict[str, tuple[Any, ...]] = {}
+    for spec in _UNIQUE_SPECS:
+        value = written.get(spec.name)
+        if value is not None:
+            unique_keys[spec.name] = (value, *(_column_value(written, c) for c in spec.unique_with))
+    return _Row(
+        number=number,
+        written=written,
+        emails=emails,
+        unique_keys=unique_keys,
+        is_supporter=status.get("is_supporter"),
+        is_prospect=bool(status.get("is_prospect")),
+    )
+
+
+_ADDRESS_COLUMNS = catalog.all_address_columns()
+
+
+def _column_value(written: Mapping[str, Any], column: str) -> Any:
+    """What a row stores in `column` (e.g. registered_state), blank as the model stores it."""
+    if column in _ADDRESS_COLUMNS:
+        slot, part = _ADDRESS_COLUMNS[column]
+        address = written.get(slot)
+        return address[part] if address else ""
+    return written.get(column)
+
+
+# --- identity rules (SPEC §2.2), one query per key family per batch -------------------------
+
+
+def _check_identities(
+    nation: Nation, rows: list[_Row], report: _Report, written: _WrittenRows
+) -> list[_Row]:
+    """Drop (and report) rows whose email or unique ID is in an earlier row or a stored profile.
+
+    Earlier batches of this call are already written in this transaction, so "stored" covers
+    them as well as profiles from before the call.
+    """
+    bad: set[int] = set()
+
+    seen_emails: dict[str, tuple[_Row, str]] = {}
+    for row in rows:
+        for slot, address in row.emails.items():
+            if address in seen_emails:
+                earlier = seen_emails[address][0]
+                report.add(row.number, slot, _email_clash(slot, address, f"row {earlier.number}"))
+                bad.add(row.number)
+            else:
+                seen_emails[address] = (row, slot)
+    if seen_emails:
+        holders = PersonEmail.objects.filter(nation=nation, address__in=list(seen_emails))
+        for address, person_id, first, last, email1 in holders.values_list(
+            "address", "person_id", "person__first_name", "person__last_name", "person__email1"
+        ):
+            row, slot = seen_emails[address]
+            holder = written.describe(person_id, first, last, email1)
+            report.add(row.number, slot, _email_clash(slot, address, holder))
+            bad.add(row.number)
+
+    for spec in _UNIQUE_SPECS:
+        seen_keys: dict[tuple[Any, ...], _Row] = {}
+        for row in rows:
+            key = row.unique_keys.get(spec.name)
+            if key is None:
+                continue
+            if key in seen_keys:
+                report.add(row.number, spec.name, _id_clash(spec, key, f"row {seen_keys[key].number}"))
+                bad.add(row.number)
+            else:
+                seen_keys[key] = row
+        if not seen_keys:
+            continue
+        stored = Person.objects.filter(
+            nation=nation, **{f"{spec.name}__in": {key[0] for key in seen_keys}}
+        ).values_list(spec.name, *spec.unique_with, "id", "first_name", "last_name", "email1")
+        for *key_values, person_id, first, last, email1 in stored:
+            clashing = seen_keys.get(tuple(key_values))
+            if clashing is not None:
+                holder = written.describe(person_id, first, last, email1)
+                report.add(clashing.number, spec.name, _id_clash(spec, tuple(key_values), holder))
+                bad.add(clashing.number)
+    return [row for row in rows if row.number not in bad]
+
+
+def _email_clash(slot: str, address: str, holder: str) -> str:
+    label = catalog.BY_NAME[slot].label
+    return (
+        f"{label}: {address} is already in {holder}; an email can be in only one profile of a "
+        "nation. Merge the two profiles or use another email."
+    )
+
+
+def _id_clash(spec: FieldSpec, key: tuple[Any, ...], holder: str) -> str:
+    scope = ""
+    if spec.unique_with:
+        scope = " in " + ", ".join(f"{c} {v!r}" for c, v in zip(spec.unique_with, key[1:], strict=True))
+    return (
+        f"{spec.label} {key[0]!r}{scope} is already in {holder}; unique IDs are unique within a "
+        "nation."
+    )
+
+
+class _WrittenRows:
+    """Which row of this call became which person, in memory that grows per batch, not per row.
+
+    Ids are allocated in row order, so a batch whose ids and row numbers are both contiguous is
+    kept as two ranges; only batches with gaps (a bad row, a concurrent writer) keep arrays.
+    """
+
+    def __init__(self) -> None:
+        self._batches: list[tuple[Sequence[int], Sequence[int]]] = []
+
+    def add(self, ids: list[int], numbers: list[int]) -> None:
+        self._batches.append((_compact(ids), _compact(numbers)))
+
+    def row_of(self, person_id: int) -> int | None:
+        for ids, numbers in self._batches:
+            if ids[0] <= person_id <= ids[-1] and person_id in ids:
+                return numbers[ids.index(person_id)]
+        return None
+
+    def describe(self, person_id: int, first: str, last: str, email1: str) -> str:
+        number = self.row_of(person_id)
+        if number is not None:
+            return f"row {number}"
+        name = f"{first} {last}".strip() or email1 or f"Person {person_id}"
+        return f"{name} (person {person_id})"
+
+
+def _compact(numbers: list[int]) -> Sequence[int]:
+    # Both lists are strictly increasing, so equal span and length means no gaps.
+    if numbers[-1] - numbers[0] + 1 == len(numbers):
+        return range(numbers[0], numbers[-1] + 1)
+    return array("q", numbers)
+
+
+# --- building and writing rows ---------------------------------------------------------------
+
+
+_PERSON = Table.of(Person, with_id=True)
+_EMAIL = Table.of(PersonEmail, with_id=False)
+_CHANGE = Table.of(PersonChange, with_id=True)
+_EVENT = Table.of(OutboxEvent, with_id=False)
+
+_PERSON_DEFAULTS: list[Any] = [f.get_default() for f in Person._meta.concrete_fields]
+_PERSON_INDEX = {column: i for i, column in enumerate(_PERSON.columns)}
+# Catalog field -> [(address part or None, column index)].
+_FIELD_SLOTS: dict[str, list[tuple[str | None, int]]] = {
+    spec.name: (
+        [(part, _PERSON_INDEX[column]) for part, column in catalog.address_columns(spec.name).items()]
+        if spec.is_address
+        else [(None, _PERSON_INDEX[spec.name])]
+    )
+    for spec in catalog.FIELDS
+}
+
+
+def _write_batch(
+    store: RowStore,
+    nation: Nation,
+    actor: Actor,
+    rows: list[_Row],
+    written: _WrittenRows,
+    on_created: Callable[[list[tuple[int, int]]], None] | None = None,
+) -> int:
+    person_ids = store.allocate_ids(Person, len(rows))
+    change_ids = store.allocate_ids(PersonChange, len(rows))
+    now = store.adapt_datetime(timezone.now())
+    source, user_id, share_id = actor.source, actor.user_id, actor.share_id
+    region = nation.default_region
+    people: list[list[Any]] = []
+    emails: list[tuple[Any, ...]] = []
+    changes: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
+    dumps = json.dumps
+    for row, person_id, change_id in zip(rows, person_ids, change_ids, strict=True):
+        version = [clock.now(), nation.pk]
+        person = _PERSON_DEFAULTS.copy()
+        history: dict[str, Any] = {}
+        for name, value in row.written.items():
+            for part, index in _FIELD_SLOTS[name]:
+                person[index] = value if part is None else value[part]
+            history[name] = {"old": _FRESH_JSON[name], "new": values.to_json(value), "version": version}
+        if row.written.keys() & KEY_SOURCE_FIELDS:
+            sources = {name: row.written.get(name) for name in KEY_SOURCE_FIELDS}
+            for column, key in match_keys(sources, region).items():
+                person[_PERSON_INDEX[column]] = key
+        is_supporter = False
+        if "support_level" in row.written:
+            is_supporter = bool(supporter_status_for_level(row.written["support_level"]))
+        if row.is_supporter is not None:
+            is_supporter = row.is_supporter
+        person[_P_ID] = person_id
+        person[_P_NATION] = nation.pk
+        person[_P_SUPPORTER] = is_supporter
+        person[_P_PROSPECT] = row.is_prospect
+        person[_P_VERSIONS] = dumps(dict.fromkeys(history, version))
+        person[_P_CREATED] = person[_P_UPDATED] = now
+        people.append(person)
+        for slot, address in row.emails.items():
+            emails.append((nation.pk, person_id, slot, address))
+        changes.append(
+            (change_id, nation.pk, person_id, "create", source, user_id, share_id, dumps(history), now)
+        )
+        payload = {"change_id": change_id, "fields": sorted(history), "source": source, "share_id": share_id}
+        events.append((nation.pk, person_id, EventKind.PERSON_CREATED.value, dumps(payload), now, None, 0, None))
+    try:
+        store.insert(_PERSON, people)
+        store.insert(_EMAIL, emails)
+        store.insert(_CHANGE, changes)
+        store.insert(_EVENT, events)
+    except IntegrityError as exc:
+        # Only a concurrent writer can get here: the checks above saw every earlier clash.
+        raise Conflict(f"Another write clashed with these people; try again. ({exc})") from None
+    written.add(person_ids, [row.number for row in rows])
+    if on_created is not None:
+        on_created([(row.number, pid) for row, pid in zip(rows, person_ids, strict=True)])
+    return len(rows)
+
+
+_P_ID = _PERSON_INDEX["id"]
+_P_NATION = _PERSON_INDEX["nation_id"]
+_P_SUPPORTER = _PERSON_INDEX["is_supporter"]
+_P_PROSPECT = _PERSON_INDEX["is_prospect"]
+_P_VERSIONS = _PERSON_INDEX["field_versions"]
+_P_CREATED = _PERSON_INDEX["created_at"]
+_P_UPDATED = _PERSON_INDEX["updated_at"]
