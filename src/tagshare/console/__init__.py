@@ -1,0 +1,1 @@
+"""The `tagshare` command line: management commands that parse arguments and call services."""

@@ -1,0 +1,1 @@
+"""One module per `tagshare` command; each parses its arguments and calls services."""
