@@ -18,6 +18,10 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("nation list", "List nations with their user and people counts."),
     ("user create --nation SLUG --email E --role admin|staff [--password P]", "Add a user."),
     ("token create --nation SLUG --email E [--name N]", "Print a new API token, alone."),
+    ("import FILE --nation SLUG [--overwrite] [--tag T]...", "Import people from a CSV file."),
+    ("export FILE --nation SLUG [--tag T]", "Export people as CSV ('-' for stdout)."),
+    ("duplicates --nation SLUG", "List possible duplicate profiles."),
+    ("merge --nation SLUG KEEP OTHER", "Fold profile OTHER into KEEP."),
 )
 
 

@@ -22,7 +22,7 @@ class Table:
     @classmethod
     def of(cls, model: type[models.Model], *, with_id: bool) -> Table:
         columns = tuple(
-            f.column for f in model._meta.concrete_fields if with_id or not f.primary_key
+            str(f.column) for f in model._meta.concrete_fields if with_id or not f.primary_key
         )
         return cls(model._meta.db_table, columns)
 

@@ -47,6 +47,10 @@ class ApiClient:
     def delete(self, path: str) -> Any:
         return self.client.delete(self.url(path))
 
+    def post_form(self, path: str, data: dict[str, Any]) -> Any:
+        """POST as multipart/form-data; file fields are SimpleUploadedFile values."""
+        return self.client.post(self.url(path), data)
+
 
 @pytest.fixture
 def api_as() -> Callable[[User | None], ApiClient]:

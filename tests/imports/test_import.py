@@ -144,3 +144,16 @@ def test_imports_cannot_add_shared_tags(nation, run_import):
 
 def test_an_empty_file_is_rejected(nation, run_import):
     assert run_import(nation, "").status == ImportStatus.REJECTED
+
+
+def test_an_unexpected_error_marks_the_job_failed_and_imports_nothing(nation, run_import, monkeypatch):
+    from tagshare.imports import services
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(services, "people_bulk_create", boom)
+    job = run_import(nation, "email,first_name\na@x.org,Ann\n")
+    assert job.status == ImportStatus.FAILED and "Nothing was imported" in job.detail
+    assert job.finished_at is not None
+    assert not Person.objects.filter(nation=nation).exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from tagshare.api import fields, people, taggings, tags
+from tagshare.api import fields, imports, matching, people, taggings, tags
 from tagshare.api.auth import BearerToken
 from tagshare.api.errors import TOKEN_HELP, install_error_handlers
 from tagshare.api.payload import JsonParser
@@ -13,8 +13,8 @@ api = NinjaAPI(
     title="Tagshare API",
     version="1",
     description=(
-        "People, tags and the field catalog of one nation. Every route needs a bearer token and "
-        f"acts in the token's nation. {TOKEN_HELP} Errors are JSON "
+        "People, tags, imports and the field catalog of one nation. Every route needs a bearer "
+        f"token and acts in the token's nation. {TOKEN_HELP} Errors are JSON "
         '`{"detail": "...", "errors": {"field": "..."}}`; lists are `{"results": [...], '
         '"next": url-or-null}`.'
     ),
@@ -25,8 +25,11 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 
+# Before people's router, whose /people/{person_id} would otherwise claim /people/push and the like.
+api.add_router("/people", matching.router)
 api.add_router("/people", people.router)
 api.add_router("/people", taggings.router)
 api.add_router("/tags", tags.router)
 api.add_router("/fields", fields.router)
-# Later resources (SPEC §9: shares, reviews, imports, notifications) mount here, one module each.
+api.add_router("/imports", imports.router)
+# Later resources (SPEC §9: shares, reviews, notifications) mount here, one module each.

@@ -266,3 +266,88 @@ class FieldsOut(Schema):
 def responses(ok: dict[int, Any], *error_codes: int) -> dict[int, Any]:
     """A route's documented answers: its success shape, and the error shape for each error code."""
     return {**ok, **dict.fromkeys((401, *error_codes), ErrorOut)}
+
+
+PersonPushIn = create_model(
+    "PersonPush",
+    __doc__=(
+        "Catalog fields by name, matched like an import row; null or empty values are ignored "
+        "(a push never clears a field)."
+    ),
+    __config__=ConfigDict(extra="forbid"),
+    **_catalog_fields(_input_type, required=False),
+    tags=(
+        list[str] | None,
+        Field(None, description="Tags to add to the matched or created profile."),
+    ),
+)
+
+
+class PushOut(Schema):
+    person: PersonOut  # type: ignore[valid-type]
+    created: bool = Field(description="True when no profile matched and this one was created.")
+    rule: str = Field(
+        description="The matching rule that found the profile (`voter_guid`, "
+        "`unique_id:<field>`, `email`, `heuristic`); empty when created."
+    )
+
+
+class MergeIn(Schema):
+    other_id: int = Field(
+        description="The profile folded into this one and then deleted (same nation)."
+    )
+
+
+class DuplicateGroupOut(Schema):
+    reason: str = Field(description="What the profiles share, e.g. `same name and birthdate`.")
+    person_ids: list[int]
+
+
+class DuplicatesPage(Schema):
+    results: list[DuplicateGroupOut]
+    next: str | None
+
+
+class ImportCountsOut(Schema):
+    total_rows: int = Field(description="Data rows read from the file (the header excluded).")
+    created: int
+    updated: int
+    unchanged: int
+    ambiguous: int = Field(description="Rows that matched several profiles; not imported.")
+    rejected: int = Field(description="Rows refused by validation; listed in `errors`.")
+
+
+class ImportRowErrorOut(Schema):
+    row: int = Field(description="Spreadsheet row number: the header is row 1.")
+    field: str = Field(description="The catalog field at fault, or empty for the whole row.")
+    message: str
+
+
+class ImportAmbiguousOut(Schema):
+    row: int
+    reason: str
+    candidates: list[int] = Field(description="Ids of the profiles the row could be.")
+
+
+class ImportJobOut(Schema):
+    id: int
+    filename: str
+    status: Literal["queued", "running", "done", "rejected", "failed"] = Field(
+        description="`done`: every valid row imported (rejected and ambiguous rows listed); "
+        "`rejected`: the file as a whole could not be read, nothing imported; `failed`: "
+        "nothing imported, see `detail`."
+    )
+    detail: str = Field(description="Why a file was rejected or failed; empty otherwise.")
+    overwrite: bool
+    tags: list[str] = Field(description="Tags added to every imported row.")
+    counts: ImportCountsOut
+    errors: list[ImportRowErrorOut] = Field(description="Rejected rows (the first 1000).")
+    ambiguous: list[ImportAmbiguousOut] = Field(description="Ambiguous rows (the first 1000).")
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+class ImportsPage(Schema):
+    results: list[ImportJobOut]
+    next: str | None

@@ -55,6 +55,7 @@ def person_push(
         if outcome.status == MatchStatus.NOT_FOUND:
             person = person_create(nation=nation, actor=actor, values_in=cleaned)
             return PushResult(person=person, created=True, rule="")
+        assert outcome.person_id is not None  # a match always names its person
         person = Person.objects.get(nation=nation, pk=outcome.person_id)
         changes = changes_for_match(person, cleaned, overwrite=overwrite)
         if isinstance(changes, str):

@@ -6,6 +6,7 @@ rejected and ambiguous rows are listed on the job. Never half a row, never a sil
 
 from __future__ import annotations
 
+import logging
 import pickle
 import shutil
 import uuid
@@ -32,6 +33,7 @@ from tagshare.people.services import person_update
 from tagshare.tags.bulk import tags_bulk_apply
 from tagshare.tags.services import clean_tag_name
 
+logger = logging.getLogger(__name__)
 MAX_LISTED = 1000
 APPLY_BATCH = 2000
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
@@ -138,11 +140,16 @@ def import_run(
             engine.run_discard(run)
             counts = _apply(job, actor, spool, tally, outcome_by_row, report)
             job.ambiguous = ambiguous[:MAX_LISTED]
-    except DomainError as exc:
+    except Exception as exc:  # anything else is a bug: the job must still say it ended
+        if isinstance(exc, DomainError):
+            detail = exc.detail
+        else:
+            logger.exception("import %s failed", job.pk)
+            detail = "an unexpected error (logged)"
         return _save(
             job,
             status=ImportStatus.FAILED,
-            detail=f"Nothing was imported: {exc.detail}",
+            detail=f"Nothing was imported: {detail}",
             finished_at=timezone.now(),
             phase="",
         )

@@ -297,16 +297,17 @@ def outcomes(run: MatchRun) -> Iterator[Outcome]:
         rows = MatchCandidate.objects.filter(run=run, step__in={s for _, s in wanted}).values_list(
             "seq", "step", "person_id"
         )
-        for seq, step, person_id in rows.iterator(chunk_size=STAGE_BATCH):
-            if (seq, step) in wanted and person_id not in candidates.setdefault(seq, []):
-                candidates[seq].append(person_id)
+        for seq, step, candidate in rows.iterator(chunk_size=STAGE_BATCH):
+            if (seq, step) in wanted and candidate not in candidates.setdefault(seq, []):
+                candidates[seq].append(candidate)
     refs = MatchIncoming.objects.filter(run=run).values_list("seq", "ref")
     ref_by_seq = dict(refs.iterator(chunk_size=STAGE_BATCH))
     results = MatchResult.objects.filter(run=run).order_by("seq").values_list(
         "seq", "status", "person_id", "rule", "reason"
     )
     for seq, status, person_id, rule, reason in results.iterator(chunk_size=STAGE_BATCH):
-        found = candidates.get(seq) or ([person_id] if status == MatchStatus.AMBIGUOUS else [])
+        single = [person_id] if status == MatchStatus.AMBIGUOUS and person_id is not None else []
+        found = candidates.get(seq) or single
         yield Outcome(
             ref=ref_by_seq[seq],
             status=status,

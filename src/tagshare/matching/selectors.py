@@ -28,10 +28,10 @@ def possible_duplicates(nation: Nation, *, limit: int = 500) -> list[DuplicateGr
         .order_by("last_key", "first_key")[:limit]
     )
     for key in by_birthdate:
-        ids = named.filter(
+        same = named.filter(
             first_key=key["first_key"], last_key=key["last_key"], birthdate=key["birthdate"]
         ).values_list("id", flat=True)
-        groups.append(DuplicateGroup("same name and birthdate", tuple(sorted(ids))))
+        groups.append(DuplicateGroup("same name and birthdate", tuple(sorted(same))))
     for column in ("phone_key", "mobile_key"):
         by_phone = (
             named.exclude(**{column: ""})

@@ -11,7 +11,7 @@ from tagshare.nations.models import User
 
 
 class NationEmailBackend(ModelBackend):
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self,
         request: HttpRequest | None,
         username: str | None = None,

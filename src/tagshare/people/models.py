@@ -12,8 +12,8 @@ from tagshare.people.catalog import FIELDS, UNIQUE_IDS
 from tagshare.people.columns import catalog_columns
 
 
-def _unique_id_constraints() -> list[models.UniqueConstraint]:
-    constraints = []
+def _unique_id_constraints() -> list[models.BaseConstraint]:
+    constraints: list[models.BaseConstraint] = []
     for spec in FIELDS:
         if spec.name not in UNIQUE_IDS:
             continue
