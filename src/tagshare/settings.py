@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "tagshare.outbox",
     "tagshare.matching",
     "tagshare.imports",
+    "tagshare.sharing",
     "tagshare.web",
     "tagshare.console",
 ]

@@ -1,0 +1,218 @@
+"""Writing many profiles at once (a share's initial sync): person_update's rules, per batch.
+
+Each write gets what `services.person_update` gives — a version per written field (the carried
+one when it is newer, else a fresh one), a history row, the email index, match keys, an outbox
+event — with a fixed number of queries per batch instead of per profile. A field whose value
+another profile of the nation holds (an email, a unique ID) is not written; it is handed back
+so the caller can say why, rather than dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from tagshare.dbcopy import Table, store_for_connection
+from tagshare.matching.normalise import match_keys
+from tagshare.nations.actors import Actor, check_acts_in
+from tagshare.nations.models import Nation
+from tagshare.outbox import services as outbox_services
+from tagshare.outbox.hlc import Version, clock
+from tagshare.outbox.models import EventKind, OutboxEvent
+from tagshare.people import catalog, values
+from tagshare.people.models import Person, PersonChange, PersonEmail
+from tagshare.people.services import KEY_SOURCE_FIELDS, supporter_status_for_level
+
+_CHANGE = Table.of(PersonChange, with_id=True)
+_EVENT = Table.of(OutboxEvent, with_id=False)
+_EMAIL = Table.of(PersonEmail, with_id=False)
+# Every column a write may touch: catalog columns, match keys, versions, status, updated_at.
+_UPDATED = [
+    f.column
+    for f in Person._meta.concrete_fields
+    if f.column not in ("id", "nation_id", "created_at", "is_prospect")
+]
+
+
+@dataclass
+class Write:
+    """Changes to one profile: cleaned values, and the versions they carry (absent: fresh)."""
+
+    person: Person
+    changes: dict[str, Any]
+    versions: dict[str, Version] = field(default_factory=dict)
+
+
+@dataclass
+class Refused:
+    person_id: int
+    field: str
+    message: str
+
+
+def people_bulk_update(
+    *, nation: Nation, actor: Actor, writes: Sequence[Write], kind: str = "update"
+) -> list[Refused]:
+    """Apply the writes (persons already loaded by the caller); returns the fields refused."""
+    check_acts_in(actor, nation)
+    if not writes:
+        return []
+    refused = _refuse_clashes(nation, writes)
+    store = store_for_connection()
+    now = timezone.now()
+    stamp = store.adapt_datetime(now)
+    people: list[Person] = []
+    changes_rows: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
+    email_slots: list[tuple[int, str]] = []
+    with transaction.atomic():
+        written: list[tuple[Person, dict[str, Any]]] = []
+        for write in writes:
+            history = _apply(write, nation)
+            if history:
+                written.append((write.person, history))
+        if not written:
+            return refused
+        change_ids = store.allocate_ids(PersonChange, len(written))
+        for (person, history), change_id in zip(written, change_ids, strict=True):
+            person.updated_at = now
+            people.append(person)
+            email_slots.extend((person.pk, slot) for slot in history if slot in catalog.EMAIL_FIELDS)
+            changes_rows.append(
+                (change_id, nation.pk, person.pk, kind, actor.source, actor.user_id, actor.share_id,
+                 json.dumps(history), stamp)
+            )
+            payload = {"change_id": change_id, "fields": sorted(history), "source": actor.source,
+                       "share_id": actor.share_id}
+            events.append((nation.pk, person.pk, EventKind.PERSON_UPDATED.value, json.dumps(payload),
+                           stamp, None, 0, None))
+        _update_rows(people)
+        _reindex_emails(nation, email_slots, {p.pk: p for p in people})
+        store.insert(_CHANGE, changes_rows)
+        store.insert(_EVENT, events)
+        transaction.on_commit(outbox_services._wake)
+    return refused
+
+
+def _apply(write: Write, nation: Nation) -> dict[str, Any]:
+    """Set the values on the in-memory person; return its history entry (empty: nothing changed)."""
+    person = write.person
+    stored = dict(person.field_versions or {})
+    history: dict[str, Any] = {}
+    for name, new in write.changes.items():
+        old = values.read(person, name)
+        current = Version.from_json(stored.get(name))
+        carried = write.versions.get(name)
+        if carried is not None and (current is None or carried > current):
+            version = carried
+            clock.observe(carried.ts)
+        elif values.same(old, new):
+            continue
+        else:
+            # A fresh version, newer than the one it replaces, when the carried one is older.
+            version = Version(clock.next_after(current.ts if current else 0), nation.pk)
+        values.write(person, name, new)
+        stored[name] = version.as_json()
+        history[name] = {"old": values.to_json(old), "new": values.to_json(new), "version": version.as_json()}
+    if not history:
+        return history
+    person.field_versions = stored
+    if history.keys() & KEY_SOURCE_FIELDS:
+        sources = {name: values.read(person, name) for name in KEY_SOURCE_FIELDS}
+        for column, key in match_keys(sources, nation.default_region).items():
+            setattr(person, column, key)
+    if "support_level" in history:
+        status = supporter_status_for_level(person.support_level)
+        if status is not None:
+            person.is_supporter = status
+    return history
+
+
+def _refuse_clashes(nation: Nation, writes: Sequence[Write]) -> list[Refused]:
+    """Take out (and report) emails and unique IDs another profile holds, set-based per batch."""
+    refused: list[Refused] = []
+    wanted_emails: dict[str, list[tuple[Write, str]]] = {}
+    for write in writes:
+        for slot in catalog.EMAIL_FIELDS:
+            if write.changes.get(slot):
+                address = values.normalise_email(write.changes[slot])
+                wanted_emails.setdefault(address, []).append((write, slot))
+    if wanted_emails:
+        holders = dict(
+            PersonEmail.objects.filter(nation=nation, address__in=list(wanted_emails)).values_list(
+                "address", "person_id"
+            )
+        )
+        for address, claims in wanted_emails.items():
+            owner = holders.get(address)
+            for write, slot in claims:
+                if owner is None:
+                    owner = write.person.pk  # the first claim in the batch takes it
+                if owner != write.person.pk:
+                    write.changes.pop(slot)
+                    refused.append(Refused(write.person.pk, slot, f"{address} belongs to person {owner}"))
+    for spec in catalog.FIELDS:
+        if not spec.unique:
+            continue
+        claims = [(w, w.changes[spec.name], _scope(w, spec.unique_with)) for w in writes if w.changes.get(spec.name)]
+        if not claims:
+            continue
+        taken: dict[tuple[Any, ...], int] = {}
+        rows = Person.objects.filter(
+            nation=nation, **{f"{spec.name}__in": {value for _, value, _ in claims}}
+        ).values_list(spec.name, *spec.unique_with, "id")
+        for *key, pid in rows:
+            taken[tuple(key)] = pid
+        for write, value, scope in claims:
+            key = (value, *scope)
+            owner = taken.setdefault(key, write.person.pk)
+            if owner != write.person.pk:
+                write.changes.pop(spec.name)
+                refused.append(Refused(write.person.pk, spec.name, f"{spec.label} {value!r} belongs to person {owner}"))
+    return refused
+
+
+def _scope(write: Write, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """The registered state (and county) a qualified ID will have after this write."""
+    if not columns:
+        return ()
+    registered = write.changes.get("registered_address")
+    out = []
+    for column in columns:
+        part = column.split("_", 1)[1]
+        out.append(registered.get(part, "") if registered is not None else getattr(write.person, column))
+    return tuple(out)
+
+
+def _update_rows(people: list[Person]) -> None:
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(c)} = %s" for c in _UPDATED)
+    sql = f"UPDATE {quote(Person._meta.db_table)} SET {assignments} WHERE id = %s"
+    fields = {f.column: f for f in Person._meta.concrete_fields}
+    rows = [
+        [fields[c].get_db_prep_save(getattr(p, fields[c].attname), connection) for c in _UPDATED] + [p.pk]
+        for p in people
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _reindex_emails(nation: Nation, slots: list[tuple[int, str]], people: Mapping[int, Person]) -> None:
+    if not slots:
+        return
+    lookup = Q()
+    for person_id, slot in slots:
+        lookup |= Q(person_id=person_id, slot=slot)
+    PersonEmail.objects.filter(lookup).delete()
+    rows = []
+    for person_id, slot in slots:
+        address = getattr(people[person_id], slot)
+        if address:
+            rows.append((nation.pk, person_id, slot, values.normalise_email(address)))
+    store_for_connection().insert(_EMAIL, rows)

@@ -1,0 +1,335 @@
+"""What accepting a share does (SPEC §5.3): match, link, tag, create, reconcile — set-based.
+
+Phases, each resumable: a crash and a re-run give the same result as one clean run.
+1. Match every tagged sender profile not yet linked (the cascade of SPEC §4) and write links.
+2. Create the profiles not found, when the receiver accepted that (carrying the sender's versions).
+3. Put the shared tag on every linked receiving profile.
+4. Reconcile the synced fields of each matched pair, batch by batch (fill blanks both ways,
+   addresses overwrite, then accept_all / blank_only / review); a batch's links turn `synced` in
+   the transaction that writes its values, so a restart picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from tagshare.matching import engine
+from tagshare.matching.models import MatchIncoming, MatchIncomingEmail, MatchResult, MatchStatus
+from tagshare.nations.actors import Actor
+from tagshare.outbox import services as outbox_services
+from tagshare.outbox.hlc import Version
+from tagshare.outbox.models import OutboxEvent
+from tagshare.people import catalog, values
+from tagshare.people.bulk_update import Write, people_bulk_update
+from tagshare.people.models import Person
+from tagshare.people.services import person_create
+from tagshare.sharing.models import (
+    LINKED_STATES,
+    JobStatus,
+    LinkState,
+    ShareLink,
+    ShareSyncJob,
+    SyncOption,
+    TagShare,
+)
+from tagshare.sharing.reviews import Proposal, reviews_propose
+from tagshare.tags.models import Tagging
+
+BATCH = 2000
+Progress = Callable[[str, int, int], None]
+LINK = ShareLink._meta.db_table
+TAGGING = Tagging._meta.db_table
+OUTBOX = OutboxEvent._meta.db_table
+INC = MatchIncoming._meta.db_table
+INC_EMAIL = MatchIncomingEmail._meta.db_table
+RES = MatchResult._meta.db_table
+# Constants, so inlined: neither sqlite3 nor psycopg 3 expands a tuple parameter for IN.
+LINKED_SQL = "(" + ", ".join(f"'{state}'" for state in LINKED_STATES) + ")"
+
+
+def share_initial_sync(
+    share: TagShare, *, progress: Progress | None = None, batch: int | None = None
+) -> ShareSyncJob:
+    batch = batch or BATCH
+    job = ShareSyncJob.objects.create(share=share, status=JobStatus.RUNNING, started_at=timezone.now())
+    report = progress or (lambda phase, done, total: None)
+
+    def phase(name: str, done: int = 0, total: int = 0) -> None:
+        ShareSyncJob.objects.filter(pk=job.pk).update(phase=name, done=done, total=total)
+        report(name, done, total)
+
+    try:
+        phase("matching")
+        match_and_link(share)
+        if share.sync_data and share.accepted_create_profiles:
+            phase("creating profiles")
+            create_missing(share, batch=batch)
+        phase("tagging")
+        tag_linked(share)
+        if share.sync_data:
+            reconcile_matched(share, batch=batch, progress=phase)
+    except Exception as exc:
+        ShareSyncJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED, detail=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+    ShareSyncJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.DONE, phase="", finished_at=timezone.now()
+    )
+    job.refresh_from_db()
+    return job
+
+
+# --- 1. matching and links -------------------------------------------------------------------
+
+
+def match_and_link(share: TagShare) -> int:
+    """Match tagged sender profiles that have no live link yet; returns how many were matched."""
+    params = {"share": share.pk}
+    with transaction.atomic():
+        run = engine.run_create(nation=share.receiver, id_fields=engine.default_id_fields(share.opt_in_ids))
+        engine.stage_people(run, nation_id=share.sender_id, tag_id=share.tag_id)
+        with connection.cursor() as cursor:
+            # Already linked (a resumed run): not matched again. Staged people have seq = ref.
+            for table in (INC, INC_EMAIL):
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE run_id = %(run)s AND seq IN (SELECT sender_person_id "
+                    f"FROM {LINK} WHERE share_id = %(share)s AND state IN {LINKED_SQL})",
+                    {**params, "run": run.pk},
+                )
+        engine.run_cascade(run)
+        with connection.cursor() as cursor:
+            # A receiving profile linked to another sender profile of this share: the sender
+            # has duplicates (SPEC §4).
+            cursor.execute(
+                f"UPDATE {RES} SET status = 'ambiguous', "
+                "reason = 'already linked to another profile of the sending nation' "
+                f"WHERE run_id = %(run)s AND status = 'matched' AND person_id IN ("
+                f"SELECT receiver_person_id FROM {LINK} WHERE share_id = %(share)s "
+                f"AND state IN {LINKED_SQL})",
+                {**params, "run": run.pk},
+            )
+            cursor.execute(
+                f"DELETE FROM {LINK} WHERE share_id = %(share)s AND sender_person_id IN "
+                f"(SELECT ref FROM {INC} WHERE run_id = %(run)s)",
+                {**params, "run": run.pk},
+            )
+            now = connection.ops.adapt_datetimefield_value(timezone.now())
+            matched_state = LinkState.MATCHED if share.sync_data else LinkState.SYNCED
+            cursor.execute(
+                f"INSERT INTO {LINK} (share_id, sender_person_id, receiver_person_id, state, rule, "
+                "reason, candidates, created_at, updated_at) "
+                f"SELECT %(share)s, i.ref, r.person_id, CASE r.status WHEN 'matched' THEN %(matched)s "
+                "ELSE r.status END, r.rule, r.reason, '[]', %(now)s, %(now)s "
+                f"FROM {RES} r JOIN {INC} i ON i.run_id = r.run_id AND i.seq = r.seq "
+                "WHERE r.run_id = %(run)s",
+                {**params, "run": run.pk, "matched": matched_state, "now": now},
+            )
+            matched = cursor.rowcount
+        ambiguous = [o for o in _ambiguous_outcomes(run)]
+        for outcome in ambiguous:
+            ShareLink.objects.filter(share=share, sender_person_id=outcome.ref).update(
+                candidates=list(outcome.candidates), receiver_person=None
+            )
+        engine.run_discard(run)
+    return matched
+
+
+def _ambiguous_outcomes(run: Any) -> list[engine.Outcome]:
+    return [o for o in engine.outcomes(run) if o.status == MatchStatus.AMBIGUOUS]
+
+
+# --- 2. new profiles -------------------------------------------------------------------------
+
+
+def new_profile_status(share: TagShare, row: dict[str, Any]) -> tuple[bool, bool]:
+    """(is_supporter, is_prospect) of a profile a share creates (SPEC §5.3)."""
+    if share.as_prospects:
+        return False, True
+    if "support_level" in share.synced_fields and row.get("support_level"):
+        return row["support_level"] in (1, 2), False
+    reachable = (
+        any(row.get(f) for f in catalog.EMAIL_FIELDS) and row.get("email_opt_in") is not False
+    ) or (row.get("mobile") and row.get("mobile_opt_in") is not False) or (
+        row.get("phone") and not row.get("do_not_call")
+    )
+    return bool(reachable and not row.get("do_not_contact")), False
+
+
+def create_missing(share: TagShare, *, batch: int = BATCH) -> int:
+    """Create the not-found profiles from the sender's synced fields, with their versions."""
+    fields = share.synced_fields
+    actor = Actor.share(share.pk)
+    created = 0
+    while True:
+        with transaction.atomic():
+            links = list(
+                ShareLink.objects.select_for_update()
+                .filter(share=share, state=LinkState.NOT_FOUND)
+                .select_related("sender_person")[:batch]
+            )
+            if not links:
+                return created
+            for link in links:
+                sender = link.sender_person
+                row = {f: values.read(sender, f) for f in fields}
+                row = {f: v for f, v in row.items() if not values.is_blank(v)}
+                versions = {
+                    f: v for f in row if (v := Version.from_json(sender.field_versions.get(f))) is not None
+                }
+                supporter, prospect = new_profile_status(share, row)
+                person = person_create(
+                    nation=share.receiver, actor=actor, values_in=_unique_safe(share, row),
+                    is_supporter=supporter, is_prospect=prospect, versions=versions,
+                )
+                link.receiver_person = person
+                link.state = LinkState.SYNCED
+                link.rule = "created"
+                link.updated_at = timezone.now()
+            ShareLink.objects.bulk_update(links, ["receiver_person", "state", "rule", "updated_at"])
+            created += len(links)
+
+
+def _unique_safe(share: TagShare, row: dict[str, Any]) -> dict[str, Any]:
+    """Leave out emails and IDs another receiving profile already holds (it would clash)."""
+    from tagshare.people.models import PersonEmail
+
+    safe = dict(row)
+    for slot in catalog.EMAIL_FIELDS:
+        if slot in safe and PersonEmail.objects.filter(
+            nation=share.receiver, address=values.normalise_email(safe[slot])
+        ).exists():
+            safe.pop(slot)
+    for name in catalog.UNIQUE_IDS:
+        if name in safe and Person.objects.filter(nation=share.receiver, **{name: safe[name]}).exists():
+            safe.pop(name)
+    return safe
+
+
+# --- 3. the shared tag -----------------------------------------------------------------------
+
+
+def tag_linked(share: TagShare) -> int:
+    """Put the receiver's shared tag on every linked profile that lacks it (one outbox event each)."""
+    if share.receiver_tag_id is None:
+        return 0
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    payload = json.dumps(
+        {"tag_id": share.receiver_tag_id, "tag": share.shared_tag_name, "source": "share", "share_id": share.pk}
+    )
+    json_param = "%(payload)s::jsonb" if connection.vendor == "postgresql" else "%(payload)s"
+    params = {
+        "share": share.pk, "tag": share.receiver_tag_id, "now": now,
+        "payload": payload, "nation": share.receiver_id,
+    }
+    missing = (
+        f"FROM {LINK} l WHERE l.share_id = %(share)s AND l.state IN {LINKED_SQL} "
+        "AND l.receiver_person_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+        f"{TAGGING} t WHERE t.tag_id = %(tag)s AND t.person_id = l.receiver_person_id)"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {OUTBOX} (nation_id, person_id, kind, payload, created_at, attempts) "
+            f"SELECT %(nation)s, l.receiver_person_id, 'tag.applied', {json_param}, %(now)s, 0 {missing}",
+            params,
+        )
+        cursor.execute(
+            f"UPDATE {Person._meta.db_table} SET updated_at = %(now)s WHERE id IN "
+            f"(SELECT l.receiver_person_id {missing})",
+            params,
+        )
+        cursor.execute(
+            f"INSERT INTO {TAGGING} (tag_id, person_id, created_at) "
+            f"SELECT %(tag)s, l.receiver_person_id, %(now)s {missing}",
+            params,
+        )
+        tagged = cursor.rowcount
+        transaction.on_commit(outbox_services._wake)
+    return tagged
+
+
+# --- 4. reconciling fields -------------------------------------------------------------------
+
+
+def reconcile_matched(share: TagShare, *, batch: int = BATCH, progress: Progress | None = None) -> int:
+    total = ShareLink.objects.filter(share=share, state=LinkState.MATCHED).count()
+    done = 0
+    while True:
+        with transaction.atomic():
+            links = list(
+                ShareLink.objects.select_for_update()
+                .filter(share=share, state=LinkState.MATCHED)
+                .order_by("id")[:batch]
+            )
+            if not links:
+                return done
+            reconcile_links(share, links)
+        done += len(links)
+        if progress:
+            progress("reconciling", done, total)
+
+
+def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
+    """Field by field for each pair (SPEC §5.3); the links become `synced` in the same transaction."""
+    fields = share.synced_fields
+    ids = [pid for link in links for pid in (link.sender_person_id, link.receiver_person_id) if pid]
+    people = Person.objects.in_bulk(ids)
+    to_receiver: list[Write] = []
+    to_sender: list[Write] = []
+    proposals: list[Proposal] = []
+    for link in links:
+        sender = people.get(link.sender_person_id)
+        receiver = people.get(link.receiver_person_id) if link.receiver_person_id else None
+        if sender is None or receiver is None:
+            link.state = LinkState.ENDED
+            continue
+        r_write = Write(receiver, {}, {})
+        s_write = Write(sender, {}, {})
+        for name in fields:
+            sv, rv = values.read(sender, name), values.read(receiver, name)
+            if values.same(sv, rv):
+                continue
+            s_ver = Version.from_json(sender.field_versions.get(name))
+            r_ver = Version.from_json(receiver.field_versions.get(name))
+            if values.is_blank(rv) or catalog.get(name).is_address and not values.is_blank(sv):
+                _put(r_write, name, sv, s_ver)
+            elif values.is_blank(sv):
+                _put(s_write, name, rv, r_ver)
+            elif share.sync_option == SyncOption.ACCEPT_ALL:
+                _put(r_write, name, sv, s_ver)
+            elif share.sync_option == SyncOption.REVIEW:
+                proposals.append(Proposal(share.pk, share.receiver_id, receiver.pk, name,
+                                          values.to_json(rv), values.to_json(sv), s_ver or Version(0, share.sender_id)))
+                proposals.append(Proposal(share.pk, share.sender_id, sender.pk, name,
+                                          values.to_json(sv), values.to_json(rv), r_ver or Version(0, share.receiver_id)))
+            # blank_only: both keep their own value until one side writes.
+        if r_write.changes:
+            to_receiver.append(r_write)
+        if s_write.changes:
+            to_sender.append(s_write)
+        link.state = LinkState.SYNCED
+    actor = Actor.share(share.pk)
+    refused = people_bulk_update(nation=share.receiver, actor=actor, writes=to_receiver, kind="share")
+    refused += people_bulk_update(nation=share.sender, actor=actor, writes=to_sender, kind="share")
+    reviews_propose(proposals)
+    notes: dict[int, list[str]] = {}
+    for item in refused:
+        notes.setdefault(item.person_id, []).append(f"{item.field} not synced: {item.message}")
+    now = timezone.now()
+    for link in links:
+        note = notes.get(link.receiver_person_id or 0, []) + notes.get(link.sender_person_id, [])
+        if note:
+            link.reason = "; ".join(note)[:255]
+        link.updated_at = now
+    ShareLink.objects.bulk_update(links, ["state", "reason", "updated_at"])
+
+
+def _put(write: Write, name: str, value: Any, version: Version | None) -> None:
+    write.changes[name] = value
+    if version is not None:
+        write.versions[name] = version

@@ -1,0 +1,210 @@
+"""Tag shares (SPEC §5–§7): the share, its links between profiles, review items, notifications, jobs."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from tagshare.nations.models import Nation
+from tagshare.people.models import Person
+from tagshare.tags.models import Tag
+
+
+class ShareStatus(models.TextChoices):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    STOPPED = "stopped"
+
+
+ACTIVE_STATUSES = (ShareStatus.PENDING, ShareStatus.APPROVED)
+
+
+class SyncOption(models.TextChoices):
+    REVIEW = "review", "Always review each change"
+    ACCEPT_ALL = "accept_all", "Accept all changes"
+    BLANK_ONLY = "blank_only", "Accept only for blank fields"
+
+
+class Side(models.TextChoices):
+    SENDER = "sender"
+    RECEIVER = "receiver"
+
+
+class TagShare(models.Model):
+    sender = models.ForeignKey(Nation, on_delete=models.CASCADE, related_name="outgoing_shares")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="shares")
+    receiver = models.ForeignKey(Nation, on_delete=models.CASCADE, related_name="incoming_shares")
+    status = models.CharField(max_length=10, choices=ShareStatus.choices, default=ShareStatus.PENDING)
+    # The sender's settings (changed only while stopped, so the receiver approves what it gets).
+    sync_data = models.BooleanField(default=False)
+    optional_fields = models.JSONField(default=list, blank=True)
+    create_profiles = models.BooleanField(default=False)
+    # The receiver's choices, made when it accepts; they apply in both nations.
+    sync_option = models.CharField(max_length=12, choices=SyncOption.choices, blank=True, default="")
+    accepted_create_profiles = models.BooleanField(default=False)
+    as_prospects = models.BooleanField(default=True)
+    # The `<sender slug>:<tag>` tag in the receiving nation, owned by this share.
+    receiver_tag = models.ForeignKey(
+        Tag, on_delete=models.SET_NULL, null=True, blank=True, related_name="owning_shares"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    stopped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    stopped_side = models.CharField(max_length=10, choices=Side.choices, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tag", "receiver"],
+                condition=models.Q(status__in=["pending", "approved"]),
+                name="one_active_share_per_tag_and_receiver",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shared_tag_name} → {self.receiver.slug} ({self.status})"
+
+    @property
+    def shared_tag_name(self) -> str:
+        return f"{self.sender.slug}:{self.tag.name}"
+
+    @property
+    def opt_in_ids(self) -> list[str]:
+        from tagshare.people.catalog import OPT_IN_IDS
+
+        return [name for name in OPT_IN_IDS if name in (self.optional_fields or [])]
+
+    @property
+    def synced_fields(self) -> list[str]:
+        """The 37 always-synced fields plus the chosen optional ones, in catalog order."""
+        from tagshare.people.catalog import FIELDS, Sync
+
+        if not self.sync_data:
+            return []
+        chosen = set(self.optional_fields or [])
+        return [f.name for f in FIELDS if f.sync is Sync.ALWAYS or f.name in chosen]
+
+
+class LinkState(models.TextChoices):
+    MATCHED = "matched"  # linked, initial sync not yet done
+    SYNCED = "synced"
+    NOT_FOUND = "not_found"
+    AMBIGUOUS = "ambiguous"
+    ENDED = "ended"
+
+
+LINKED_STATES = (LinkState.MATCHED, LinkState.SYNCED)
+
+
+class ShareLink(models.Model):
+    """One sender profile carrying the shared tag, and what it is in the receiving nation."""
+
+    share = models.ForeignKey(TagShare, on_delete=models.CASCADE, related_name="links")
+    sender_person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="outgoing_links")
+    receiver_person = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="incoming_links"
+    )
+    state = models.CharField(max_length=10, choices=LinkState.choices)
+    rule = models.CharField(max_length=40, blank=True, default="")
+    reason = models.CharField(max_length=255, blank=True, default="")
+    candidates = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["share", "sender_person"], name="one_link_per_sender_person")
+        ]
+        indexes = [
+            models.Index(fields=["share", "state"], name="link_share_state_idx"),
+            models.Index(fields=["receiver_person"], name="link_receiver_idx"),
+        ]
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending"
+    APPLIED = "applied"
+    SKIPPED = "skipped"
+    STALE = "stale"  # replaced by a newer proposal, or no longer newer than the target's value
+
+
+class ReviewItem(models.Model):
+    """A proposed change to one field of one profile, waiting for that profile's nation (§6.2)."""
+
+    share = models.ForeignKey(TagShare, on_delete=models.CASCADE, related_name="review_items")
+    nation = models.ForeignKey(Nation, on_delete=models.CASCADE, related_name="review_items")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="review_items")
+    field = models.CharField(max_length=40)
+    current_value = models.JSONField(null=True, blank=True)
+    proposed_value = models.JSONField(null=True, blank=True)
+    proposed_version = models.JSONField()
+    status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "field"],
+                condition=models.Q(status="pending"),
+                name="one_pending_review_per_field",
+            )
+        ]
+        indexes = [models.Index(fields=["share", "nation", "status"], name="review_share_idx")]
+
+
+class Notification(models.Model):
+    """Shown to a nation's admins: the control panel banner and GET /notifications (SPEC §5.2)."""
+
+    nation = models.ForeignKey(Nation, on_delete=models.CASCADE, related_name="notifications")
+    share = models.ForeignKey(TagShare, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=40)
+    message = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ShareSyncJob(models.Model):
+    """An initial sync (or a reconciliation) of one share: the row both nations watch."""
+
+    share = models.ForeignKey(TagShare, on_delete=models.CASCADE, related_name="jobs")
+    kind = models.CharField(max_length=12, default="initial")
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    phase = models.CharField(max_length=40, blank=True, default="")
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    detail = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]

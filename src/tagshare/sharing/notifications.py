@@ -1,0 +1,26 @@
+"""Notifications for a nation's admins about shares (SPEC §5.2)."""
+
+from __future__ import annotations
+
+from tagshare.nations.models import Nation
+from tagshare.sharing.models import Notification, TagShare
+
+
+def notify(*, nation: Nation, share: TagShare | None, kind: str, message: str) -> Notification:
+    return Notification.objects.create(nation=nation, share=share, kind=kind, message=message)
+
+
+def notifications_for(nation: Nation, *, unread_only: bool = False):  # type: ignore[no-untyped-def]
+    qs = Notification.objects.filter(nation=nation)
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    return qs.order_by("-id")
+
+
+def notifications_mark_read(*, nation: Nation, ids: list[int] | None = None) -> int:
+    from django.utils import timezone
+
+    qs = Notification.objects.filter(nation=nation, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())
