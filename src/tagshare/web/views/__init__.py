@@ -1,0 +1,1 @@
+"""Control-panel views: thin — parse the request, call services or selectors, render."""
