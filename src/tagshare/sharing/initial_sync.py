@@ -72,6 +72,7 @@ def share_initial_sync(
         phase("tagging")
         tag_linked(share)
         if share.sync_data:
+            phase("reconciling")
             reconcile_matched(share, batch=batch, progress=phase)
     except Exception as exc:
         ShareSyncJob.objects.filter(pk=job.pk).update(
@@ -320,13 +321,15 @@ def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
     notes: dict[int, list[str]] = {}
     for item in refused:
         notes.setdefault(item.person_id, []).append(f"{item.field} not synced: {item.message}")
-    now = timezone.now()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    rows = []
     for link in links:
         note = notes.get(link.receiver_person_id or 0, []) + notes.get(link.sender_person_id, [])
         if note:
             link.reason = "; ".join(note)[:255]
-        link.updated_at = now
-    ShareLink.objects.bulk_update(links, ["state", "reason", "updated_at"])
+        rows.append((link.state, link.reason, now, link.pk))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {LINK} SET state = %s, reason = %s, updated_at = %s WHERE id = %s", rows)
 
 
 def _put(write: Write, name: str, value: Any, version: Version | None) -> None:

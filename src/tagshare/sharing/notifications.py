@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from tagshare.nations.models import Nation
 from tagshare.sharing.models import Notification, TagShare
 
@@ -10,7 +12,7 @@ def notify(*, nation: Nation, share: TagShare | None, kind: str, message: str) -
     return Notification.objects.create(nation=nation, share=share, kind=kind, message=message)
 
 
-def notifications_for(nation: Nation, *, unread_only: bool = False):  # type: ignore[no-untyped-def]
+def notifications_for(nation: Nation, *, unread_only: bool = False) -> QuerySet[Notification]:
     qs = Notification.objects.filter(nation=nation)
     if unread_only:
         qs = qs.filter(read_at__isnull=True)

@@ -1,0 +1,144 @@
+"""Benchmark: the initial sync of a share whose tag is on N profiles into a nation of N.
+
+    .venv/bin/python bench/bench_share.py --people 1000000
+    .venv/bin/python bench/bench_share.py --people 1000000 \\
+        --database-url postgresql://postgres@127.0.0.1:5432/bench
+
+About half of the sender's tagged people exist in the receiving nation (bench/world.py), the
+share syncs data and the receiver accepts with `accept_all`. Prints the split by phase
+(matching and links, tags, field reconciliation), the plain-SQL floor measured in the same run,
+and peak memory. The database is wiped first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, default=100_000, help="tagged sender profiles, and receiving profiles")
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--allow-wipe", action="store_true")
+    args = parser.parse_args(argv)
+    if args.people < 1:
+        parser.error("--people must be at least 1")
+    data_dir = Path(tempfile.mkdtemp(prefix="tagshare-bench-"))
+    url = args.database_url or f"sqlite:///{data_dir / 'bench.sqlite3'}"
+    if not common.may_wipe(url, args.allow_wipe):
+        print(f"Refusing to wipe {url}: its name lacks 'bench' (or pass --allow-wipe).", file=sys.stderr)
+        return 2
+    common.setup_django(url, data_dir)
+    common.fresh_database()
+
+    import world
+    from bench_matching import _analyze, _bench_floor
+
+    results: dict[str, Any] = {"environment": common.environment(), "command": " ".join(sys.argv)}
+    shape = world.WorldShape(receiving=args.people, incoming=args.people)
+    sender, receiver, admins = _nations()
+    results["load"] = _load(shape, sender, receiver)
+    _analyze()
+    results["sync"] = _bench_sync(sender, receiver, admins)
+    results["floor"] = _bench_floor(receiver, sender)
+    results["ratio_to_floor"] = round(results["sync"]["seconds"] / max(results["floor"]["seconds"], 1e-6), 1)
+    results["peak_rss_mib"] = common.peak_rss_mib()
+    if args.json:
+        print(json.dumps(results, indent=2, default=str))
+    else:
+        env, s = results["environment"], results["sync"]
+        print(f"Initial sync benchmark — {env['database']}, Python {env['python']}, {env['cores']} cores, {env['cpu']}")
+        print(f"  {results['load']['tagged']:,} tagged sender profiles, {results['load']['receiving']:,} receiving profiles")
+        print(f"  end to end: {s['seconds']} s ({s['profiles_per_second']:,} tagged profiles/s)")
+        for phase, seconds in s["phases"].items():
+            print(f"    {phase:<20} {seconds:8.2f} s")
+        print(f"  counts: {s['counts']}, taggings {s['taggings']:,}")
+        print(f"  floor (plain join on the match keys): {results['floor']['seconds']} s; ratio {results['ratio_to_floor']}x")
+        print(f"  peak RSS {results['peak_rss_mib']} MiB")
+    return 0
+
+
+def _nations() -> tuple[Any, Any, tuple[Any, Any]]:
+    from tagshare.nations.services import nation_create, user_create
+
+    sender = nation_create(slug="sender", name="Sender", plan="organization")
+    receiver = nation_create(slug="receiver", name="Receiver", plan="enterprise")
+    return sender, receiver, (
+        user_create(nation=sender, email="admin@sender.example", role="admin"),
+        user_create(nation=receiver, email="admin@receiver.example", role="admin"),
+    )
+
+
+def _load(shape: Any, sender: Any, receiver: Any) -> dict[str, Any]:
+    import world
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from tagshare.nations.actors import Actor
+    from tagshare.people.bulk import people_bulk_create
+    from tagshare.tags.models import Tag
+
+    started = time.perf_counter()
+    common.log(f"loading {shape.receiving:,} receiving people …")
+    r = people_bulk_create(nation=receiver, actor=Actor.system(), rows=world.receiving_people(shape))
+    common.log(f"loading {shape.incoming:,} sender people …")
+    s = people_bulk_create(nation=sender, actor=Actor.system(), rows=world.incoming_people(shape))
+    tag = Tag.objects.create(nation=sender, name="climate")
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Setup only: the tag goes on every sender profile in one statement.
+        cursor.execute(
+            "INSERT INTO tags_tagging (tag_id, person_id, created_at) SELECT %s, id, %s FROM people_person WHERE nation_id = %s",
+            [tag.pk, connection.ops.adapt_datetimefield_value(timezone.now()), sender.pk],
+        )
+    return {"receiving": r, "tagged": s, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _bench_sync(sender: Any, receiver: Any, admins: tuple[Any, Any]) -> dict[str, Any]:
+    from tagshare.nations.actors import Actor
+    from tagshare.sharing import initial_sync, services
+    from tagshare.sharing.selectors import share_counts, share_taggings_count
+
+    [share] = services.share_create(
+        nation=sender, actor=Actor.for_user(admins[0]), tag_name="climate", nations="receiver", sync_data=True
+    )
+    services.share_accept(
+        nation=receiver, actor=Actor.for_user(admins[1]), share=share, sync_option="accept_all",
+        run_initial_sync=False,
+    )
+    marks: list[tuple[str, float]] = []
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if not marks or marks[-1][0] != phase:
+            marks.append((phase, time.perf_counter()))
+            common.log(f"  {phase} …")
+
+    common.log("initial sync …")
+    started = time.perf_counter()
+    initial_sync.share_initial_sync(share, progress=progress)
+    ended = time.perf_counter()
+    phases: dict[str, float] = {}
+    for (name, at), nxt in zip(marks, [*(m[1] for m in marks[1:]), ended], strict=True):
+        phases[name] = round(nxt - at, 2)
+    tagged = share_counts(share)
+    return {
+        "seconds": round(ended - started, 2),
+        "profiles_per_second": round(sum(tagged[k] for k in ("matched", "synced", "not_found", "ambiguous")) / (ended - started)),
+        "phases": phases,
+        "counts": tagged,
+        "taggings": share_taggings_count(share),
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
