@@ -160,3 +160,15 @@ def test_resuming_after_a_crash_gives_the_same_result_as_one_clean_run(receiver,
         assert here.employer == f"Employer {i}"
         assert len(person_history(receiver, here, field="employer")) == 1  # written once, not twice
     assert ShareLink.objects.filter(share=share).count() == 7
+
+
+def test_a_renamed_sender_tag_renames_the_shared_tag(sender, receiver, tagged, make_person, share_and_accept):
+    from tagshare.nations.actors import Actor
+    from tagshare.tags.models import Tag
+    from tagshare.tags.services import tag_rename
+
+    here = make_person(receiver, email1="a@x.org")
+    tagged(email1="a@x.org")
+    share_and_accept(sync_data=False)
+    tag_rename(nation=sender, actor=Actor.system(), tag=Tag.objects.get(nation=sender, name="climate"), new_name="climate action")
+    assert person_tags(here) == ["north:climate action"]

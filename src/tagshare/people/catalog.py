@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from functools import cache
 
 
 class Sync(enum.StrEnum):
@@ -194,8 +195,9 @@ MAX_EMAILS = len(EMAIL_FIELDS)
 NEVER_SYNCED: tuple[str, ...] = ("id", "is_supporter", "is_prospect", "created_at", "updated_at", "tags")
 
 
+@cache
 def address_columns(slot: str) -> dict[str, str]:
-    """Part name -> column name for one address slot."""
+    """Part name -> column name for one address slot (read-only: the dict is shared)."""
     return {part: address_column(slot, part) for part in ADDRESS_PARTS}
 
 

@@ -116,6 +116,8 @@ def tag_rename(*, nation: Nation, actor: Actor, tag: Tag, new_name: str) -> Tag:
         old = tag.name
         tag.name = new_name
         tag.save(update_fields=["name"])
+        # Its copies in receiving nations follow: they are named `<sender slug>:<tag>`.
+        Tag.objects.filter(source_tag=tag).update(name=f"{nation.slug}:{new_name}")
         outbox.emit(
             nation_id=nation.pk, kind=EventKind.TAG_RENAMED, person_id=None,
             payload={"tag_id": tag.pk, "old": old, "new": new_name},
