@@ -26,7 +26,9 @@ import common  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--reimport", type=int, default=20_000, help="rows imported a second time")
     parser.add_argument("--database-url", default="")
@@ -39,7 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="tagshare-bench-"))
     url = args.database_url or f"sqlite:///{data_dir / 'bench.sqlite3'}"
     if not common.may_wipe(url, args.allow_wipe):
-        print(f"Refusing to wipe {url}: its name lacks 'bench' (or pass --allow-wipe).", file=sys.stderr)
+        print(
+            f"Refusing to wipe {url}: its name lacks 'bench' (or pass --allow-wipe).",
+            file=sys.stderr,
+        )
         return 2
     common.setup_django(url, data_dir)
     common.fresh_database()
@@ -66,14 +71,18 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(results, indent=2))
     else:
         env = results["environment"]
-        print(f"Import benchmark — {env['database']}, Python {env['python']}, {env['cores']} cores, {env['cpu']}")
+        print(
+            f"Import benchmark — {env['database']}, Python {env['python']}, {env['cores']} cores, {env['cpu']}"
+        )
         print(f"  file: {args.rows:,} rows, {mib} MiB")
         for key in ("import", "reimport"):
             if key in results:
                 r = results[key]
-                print(f"  {key}: {r['seconds']} s = {r['rows_per_second']:,} rows/s; status {r['status']}, "
-                      f"created {r['created']:,}, updated {r['updated']:,}, unchanged {r['unchanged']:,}, "
-                      f"rejected {r['rejected']:,}, ambiguous {r['ambiguous']:,}")
+                print(
+                    f"  {key}: {r['seconds']} s = {r['rows_per_second']:,} rows/s; status {r['status']}, "
+                    f"created {r['created']:,}, updated {r['updated']:,}, unchanged {r['unchanged']:,}, "
+                    f"rejected {r['rejected']:,}, ambiguous {r['ambiguous']:,}"
+                )
         print(f"  peak RSS {results['peak_rss_mib']} MiB")
     return 0
 
@@ -81,20 +90,44 @@ def main(argv: list[str] | None = None) -> int:
 def _write_csv(path: Path, rows: int) -> float:
     import world
 
-    columns = ["email", "first_name", "last_name", "dob", "mobile", "phone", "voter_guid",
-               "home_address1", "home_city", "home_state", "home_zip", "note", "tag_list"]
+    columns = [
+        "email",
+        "first_name",
+        "last_name",
+        "dob",
+        "mobile",
+        "phone",
+        "voter_guid",
+        "home_address1",
+        "home_city",
+        "home_state",
+        "home_zip",
+        "note",
+        "tag_list",
+    ]
     shape = world.WorldShape(receiving=rows, incoming=0, duplicates=0.0, households=0.0)
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(columns)
         for i, p in enumerate(world.receiving_people(shape)):
             address = p.get("home_address") or {}
-            writer.writerow([
-                p.get("email1") or "", p["first_name"], p["last_name"], p.get("birthdate") or "",
-                p.get("mobile") or "", p.get("phone") or "", p.get("nbec_guid") or "",
-                address.get("address1", ""), address.get("city", ""), address.get("state", ""),
-                address.get("zip", ""), p.get("note", ""), "members" if i % 3 == 0 else "",
-            ])
+            writer.writerow(
+                [
+                    p.get("email1") or "",
+                    p["first_name"],
+                    p["last_name"],
+                    p.get("birthdate") or "",
+                    p.get("mobile") or "",
+                    p.get("phone") or "",
+                    p.get("nbec_guid") or "",
+                    address.get("address1", ""),
+                    address.get("city", ""),
+                    address.get("state", ""),
+                    address.get("zip", ""),
+                    p.get("note", ""),
+                    "members" if i % 3 == 0 else "",
+                ]
+            )
     return round(path.stat().st_size / 2**20, 1)
 
 

@@ -30,7 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="tagshare-bench-"))
     url = args.database_url or f"sqlite:///{data_dir / 'bench.sqlite3'}"
     if not common.may_wipe(url, args.allow_wipe):
-        print(f"Refusing to wipe {url}: its name lacks 'bench' (or pass --allow-wipe).", file=sys.stderr)
+        print(
+            f"Refusing to wipe {url}: its name lacks 'bench' (or pass --allow-wipe).",
+            file=sys.stderr,
+        )
         return 2
     common.setup_django(url, data_dir)
     common.fresh_database()
@@ -43,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     results["load"] = load
     results["cascade"] = _bench_cascade(receiving, incoming)
     results["floor"] = _bench_floor(receiving, incoming)
-    results["ratio_to_floor"] = round(results["cascade"]["seconds"] / max(results["floor"]["seconds"], 1e-6), 2)
+    results["ratio_to_floor"] = round(
+        results["cascade"]["seconds"] / max(results["floor"]["seconds"], 1e-6), 2
+    )
     results["peak_rss_mib"] = common.peak_rss_mib()
     if args.json:
         print(json.dumps(results, indent=2, default=str))
@@ -53,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--receiving", type=int, default=100_000)
     parser.add_argument("--incoming", type=int, default=100_000)
     parser.add_argument("--database-url", default="")
@@ -77,13 +84,23 @@ def _load(shape: Any, seed: int) -> tuple[Any, Any, dict[str, Any]]:
     incoming = nation_create(slug="incoming", name="Incoming")
     started = time.perf_counter()
     common.log(f"loading {shape.receiving:,} receiving people …")
-    r = people_bulk_create(nation=receiving, actor=Actor.system(), rows=world.receiving_people(shape, seed))
+    r = people_bulk_create(
+        nation=receiving, actor=Actor.system(), rows=world.receiving_people(shape, seed)
+    )
     common.log(f"loading {shape.incoming:,} incoming people …")
-    i = people_bulk_create(nation=incoming, actor=Actor.system(), rows=world.incoming_people(shape, seed))
+    i = people_bulk_create(
+        nation=incoming, actor=Actor.system(), rows=world.incoming_people(shape, seed)
+    )
     _analyze()
-    return receiving, incoming, {
-        "receiving_profiles": r, "incoming_profiles": i, "seconds": round(time.perf_counter() - started, 1),
-    }
+    return (
+        receiving,
+        incoming,
+        {
+            "receiving_profiles": r,
+            "incoming_profiles": i,
+            "seconds": round(time.perf_counter() - started, 1),
+        },
+    )
 
 
 def _analyze() -> None:
@@ -111,8 +128,16 @@ def _bench_cascade(receiving: Any, incoming: Any) -> dict[str, Any]:
         t_cascade = time.perf_counter()
         counts: dict[str, int] = {}
         rules: dict[str, int] = {}
-        truth_in = dict(Person.objects.filter(nation=incoming).values_list("id", "note").iterator(chunk_size=20_000))
-        truth_re = dict(Person.objects.filter(nation=receiving).values_list("id", "note").iterator(chunk_size=20_000))
+        truth_in = dict(
+            Person.objects.filter(nation=incoming)
+            .values_list("id", "note")
+            .iterator(chunk_size=20_000)
+        )
+        truth_re = dict(
+            Person.objects.filter(nation=receiving)
+            .values_list("id", "note")
+            .iterator(chunk_size=20_000)
+        )
         correct = wrong = 0
         for outcome in engine.outcomes(run):
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
@@ -174,14 +199,24 @@ def _bench_floor(receiving: Any, incoming: Any) -> dict[str, Any]:
 def _print(results: dict[str, Any]) -> None:
     env = results["environment"]
     c = results["cascade"]
-    print(f"Matching benchmark — {env['database']}, Python {env['python']}, {env['cores']} cores, {env['cpu']}")
-    print(f"  loaded: {results['load']['receiving_profiles']:,} receiving, {results['load']['incoming_profiles']:,} incoming ({results['load']['seconds']} s)")
-    print(f"  cascade: {c['incoming']:,} incoming in {c['seconds']} s = {c['profiles_per_second']:,} profiles/s "
-          f"(stage {c['stage_seconds']} s, cascade {c['cascade_seconds']} s; reading outcomes {c['read_outcomes_seconds']} s)")
-    print(f"  floor (plain join on the same keys): {results['floor']['seconds']} s; ratio {results['ratio_to_floor']}x")
+    print(
+        f"Matching benchmark — {env['database']}, Python {env['python']}, {env['cores']} cores, {env['cpu']}"
+    )
+    print(
+        f"  loaded: {results['load']['receiving_profiles']:,} receiving, {results['load']['incoming_profiles']:,} incoming ({results['load']['seconds']} s)"
+    )
+    print(
+        f"  cascade: {c['incoming']:,} incoming in {c['seconds']} s = {c['profiles_per_second']:,} profiles/s "
+        f"(stage {c['stage_seconds']} s, cascade {c['cascade_seconds']} s; reading outcomes {c['read_outcomes_seconds']} s)"
+    )
+    print(
+        f"  floor (plain join on the same keys): {results['floor']['seconds']} s; ratio {results['ratio_to_floor']}x"
+    )
     print(f"  outcomes: {c['outcomes']}")
     print(f"  rules: {c['rules']}")
-    print(f"  precision {c['precision']}  recall {c['recall']}  (true pairs {c['true_pairs']:,}, wrong matches {c['wrong_matches']})")
+    print(
+        f"  precision {c['precision']}  recall {c['recall']}  (true pairs {c['true_pairs']:,}, wrong matches {c['wrong_matches']})"
+    )
     print(f"  peak RSS {results['peak_rss_mib']} MiB")
 
 

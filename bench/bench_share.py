@@ -26,8 +26,12 @@ import common  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--people", type=int, default=100_000, help="tagged sender profiles, and receiving profiles")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--people", type=int, default=100_000, help="tagged sender profiles, and receiving profiles"
+    )
     parser.add_argument("--database-url", default="")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--allow-wipe", action="store_true")
@@ -37,7 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="tagshare-bench-"))
     url = args.database_url or f"sqlite:///{data_dir / 'bench.sqlite3'}"
     if not common.may_wipe(url, args.allow_wipe):
-        print(f"Refusing to wipe {url}: its name lacks 'bench' (or pass --allow-wipe).", file=sys.stderr)
+        print(
+            f"Refusing to wipe {url}: its name lacks 'bench' (or pass --allow-wipe).",
+            file=sys.stderr,
+        )
         return 2
     common.setup_django(url, data_dir)
     common.fresh_database()
@@ -52,19 +59,27 @@ def main(argv: list[str] | None = None) -> int:
     _analyze()
     results["sync"] = _bench_sync(sender, receiver, admins)
     results["floor"] = _bench_floor(receiver, sender)
-    results["ratio_to_floor"] = round(results["sync"]["seconds"] / max(results["floor"]["seconds"], 1e-6), 1)
+    results["ratio_to_floor"] = round(
+        results["sync"]["seconds"] / max(results["floor"]["seconds"], 1e-6), 1
+    )
     results["peak_rss_mib"] = common.peak_rss_mib()
     if args.json:
         print(json.dumps(results, indent=2, default=str))
     else:
         env, s = results["environment"], results["sync"]
-        print(f"Initial sync benchmark — {env['database']}, Python {env['python']}, {env['cores']} cores, {env['cpu']}")
-        print(f"  {results['load']['tagged']:,} tagged sender profiles, {results['load']['receiving']:,} receiving profiles")
+        print(
+            f"Initial sync benchmark — {env['database']}, Python {env['python']}, {env['cores']} cores, {env['cpu']}"
+        )
+        print(
+            f"  {results['load']['tagged']:,} tagged sender profiles, {results['load']['receiving']:,} receiving profiles"
+        )
         print(f"  end to end: {s['seconds']} s ({s['profiles_per_second']:,} tagged profiles/s)")
         for phase, seconds in s["phases"].items():
             print(f"    {phase:<20} {seconds:8.2f} s")
         print(f"  counts: {s['counts']}, taggings {s['taggings']:,}")
-        print(f"  floor (plain join on the match keys): {results['floor']['seconds']} s; ratio {results['ratio_to_floor']}x")
+        print(
+            f"  floor (plain join on the match keys): {results['floor']['seconds']} s; ratio {results['ratio_to_floor']}x"
+        )
         print(f"  peak RSS {results['peak_rss_mib']} MiB")
     return 0
 
@@ -74,9 +89,13 @@ def _nations() -> tuple[Any, Any, tuple[Any, Any]]:
 
     sender = nation_create(slug="sender", name="Sender", plan="organization")
     receiver = nation_create(slug="receiver", name="Receiver", plan="enterprise")
-    return sender, receiver, (
-        user_create(nation=sender, email="admin@sender.example", role="admin"),
-        user_create(nation=receiver, email="admin@receiver.example", role="admin"),
+    return (
+        sender,
+        receiver,
+        (
+            user_create(nation=sender, email="admin@sender.example", role="admin"),
+            user_create(nation=receiver, email="admin@receiver.example", role="admin"),
+        ),
     )
 
 
@@ -91,7 +110,9 @@ def _load(shape: Any, sender: Any, receiver: Any) -> dict[str, Any]:
 
     started = time.perf_counter()
     common.log(f"loading {shape.receiving:,} receiving people …")
-    r = people_bulk_create(nation=receiver, actor=Actor.system(), rows=world.receiving_people(shape))
+    r = people_bulk_create(
+        nation=receiver, actor=Actor.system(), rows=world.receiving_people(shape)
+    )
     common.log(f"loading {shape.incoming:,} sender people …")
     s = people_bulk_create(nation=sender, actor=Actor.system(), rows=world.incoming_people(shape))
     tag = Tag.objects.create(nation=sender, name="climate")
@@ -110,10 +131,17 @@ def _bench_sync(sender: Any, receiver: Any, admins: tuple[Any, Any]) -> dict[str
     from tagshare.sharing.selectors import share_counts, share_taggings_count
 
     [share] = services.share_create(
-        nation=sender, actor=Actor.for_user(admins[0]), tag_name="climate", nations="receiver", sync_data=True
+        nation=sender,
+        actor=Actor.for_user(admins[0]),
+        tag_name="climate",
+        nations="receiver",
+        sync_data=True,
     )
     services.share_accept(
-        nation=receiver, actor=Actor.for_user(admins[1]), share=share, sync_option="accept_all",
+        nation=receiver,
+        actor=Actor.for_user(admins[1]),
+        share=share,
+        sync_option="accept_all",
         run_initial_sync=False,
     )
     marks: list[tuple[str, float]] = []
@@ -133,7 +161,10 @@ def _bench_sync(sender: Any, receiver: Any, admins: tuple[Any, Any]) -> dict[str
     tagged = share_counts(share)
     return {
         "seconds": round(ended - started, 2),
-        "profiles_per_second": round(sum(tagged[k] for k in ("matched", "synced", "not_found", "ambiguous")) / (ended - started)),
+        "profiles_per_second": round(
+            sum(tagged[k] for k in ("matched", "synced", "not_found", "ambiguous"))
+            / (ended - started)
+        ),
         "phases": phases,
         "counts": tagged,
         "taggings": share_taggings_count(share),

@@ -103,8 +103,13 @@ def receiving_people(shape: WorldShape, seed: int = 7) -> Iterator[dict[str, Any
             base["birthdate"] = None
         yield base
         if rng.random() < shape.duplicates:  # a second profile of the same person, no email
-            yield {**base, "email1": None, "nbec_guid": None, "mobile": None,
-                   "birthdate": base["birthdate"] or dt.date(1970, 1, 1)}
+            yield {
+                **base,
+                "email1": None,
+                "nbec_guid": None,
+                "mobile": None,
+                "birthdate": base["birthdate"] or dt.date(1970, 1, 1),
+            }
         if rng.random() < shape.households:  # a relative at the same landline
             yield {
                 "first_name": _syllable_name(rng, 2),

@@ -68,9 +68,13 @@ def test_demo_puts_the_same_people_in_two_nations_with_different_data() -> None:
     by_nation = {person.nation.slug: person for person in copies.select_related("nation")}
     assert {"northside", "riverside"} <= set(by_nation)
     north, river = by_nation["northside"], by_nation["riverside"]
-    # The same person by voter GUID, as each nation knows them.
+    # The same person by voter GUID; the accepted coalition share (accept all changes) has
+    # synced Northside's values into Riverside's copy, while Hilltop's share is still pending.
     assert north.nbec_guid == river.nbec_guid
-    assert (north.email1, north.occupation) != (river.email1, river.occupation)
+    assert (north.email1, north.occupation) == (river.email1, river.occupation)
+    hill = by_nation.get("hilltop")
+    if hill is not None:
+        assert (hill.email1, hill.occupation) != (north.email1, north.occupation)
 
 
 def test_running_demo_twice_changes_no_counts_and_keeps_sign_in_working() -> None:
@@ -91,3 +95,22 @@ def test_demo_adds_only_the_missing_people_when_asked_for_more() -> None:
     before = Person.objects.filter(nation__slug="northside").count()
     run_demo(people=15)
     assert Person.objects.filter(nation__slug="northside").count() == before + 5
+
+
+def test_demo_shows_a_coalition_share_one_accepted_one_pending() -> None:
+    from tagshare.people.selectors import person_tags
+    from tagshare.sharing.models import ShareLink, TagShare
+
+    run_demo(30)
+    shares = {s.receiver.slug: s for s in TagShare.objects.select_related("receiver")}
+    assert (
+        shares["riverside"].status == "approved" and shares["riverside"].sync_option == "accept_all"
+    )
+    assert shares["hilltop"].status == "pending" and shares["hilltop"].sync_data
+    linked = ShareLink.objects.filter(share=shares["riverside"], state="synced").select_related(
+        "receiver_person"
+    )
+    assert linked.exists()
+    assert "northside:Climate Coalition" in person_tags(linked.first().receiver_person)
+    run_demo(30)
+    assert TagShare.objects.count() == 2

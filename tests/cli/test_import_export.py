@@ -19,7 +19,9 @@ def run(command: str) -> str:
     return out.getvalue()
 
 
-def test_import_reports_counts_and_row_errors_then_export_round_trips(nation, other_nation, tmp_path):
+def test_import_reports_counts_and_row_errors_then_export_round_trips(
+    nation, other_nation, tmp_path
+):
     source = tmp_path / "people.csv"
     source.write_text(
         "email,first_name,last_name,dob,tag_list\n"
@@ -50,8 +52,12 @@ def test_a_rejected_file_is_an_error_and_imports_nothing(nation, tmp_path):
 
 
 def test_duplicates_then_merge(nation, make_person):
-    keep = make_person(nation, first_name="Kim", last_name="Park", birthdate="1970-01-01", email1="k@x.org")
-    other = make_person(nation, first_name="Kim", last_name="Park", birthdate="1970-01-01", email1="k2@x.org")
+    keep = make_person(
+        nation, first_name="Kim", last_name="Park", birthdate="1970-01-01", email1="k@x.org"
+    )
+    other = make_person(
+        nation, first_name="Kim", last_name="Park", birthdate="1970-01-01", email1="k2@x.org"
+    )
     out = run("duplicates --nation alpha")
     assert "same name and birthdate" in out and f"{keep.pk}, {other.pk}" in out
     assert "Merged" in run(f"merge --nation alpha {keep.pk} {other.pk}")

@@ -16,7 +16,9 @@ from tagshare.nations.actors import Actor
 def run_import(tmp_path: Path) -> Callable[..., ImportJob]:
     counter = iter(range(10**6))
 
-    def run(nation, text: str | bytes, *, overwrite: bool = False, tags=None, actor=None) -> ImportJob:
+    def run(
+        nation, text: str | bytes, *, overwrite: bool = False, tags=None, actor=None
+    ) -> ImportJob:
         path = tmp_path / f"upload-{next(counter)}.csv"
         if isinstance(text, str):
             path.write_text(text, encoding="utf-8")

@@ -22,7 +22,9 @@ def test_export_then_import_into_an_empty_nation_reproduces_the_profiles(
     nation, other_nation, make_person, run_import
 ):
     for i, row in enumerate(synthetic_people(25, seed=3)):
-        row.update(note=f"Line one\nline two, with \"quotes\" {i}", is_volunteer=i % 2 == 0, van_id=f"V{i}")
+        row.update(
+            note=f'Line one\nline two, with "quotes" {i}', is_volunteer=i % 2 == 0, van_id=f"V{i}"
+        )
         person = make_person(nation, **row)
         tag_apply(nation=nation, actor=Actor.system(), person=person, name=f"group {i % 3}")
     out = io.StringIO()
@@ -50,7 +52,9 @@ def test_export_columns_and_tag_filter(nation, other_nation, make_person):
     assert rows[0]["tags"] == "keep"  # the shared-in tag is the sender's, not exported
 
 
-def test_reimporting_an_export_into_the_same_nation_changes_nothing(nation, make_person, run_import):
+def test_reimporting_an_export_into_the_same_nation_changes_nothing(
+    nation, make_person, run_import
+):
     for row in synthetic_people(10, seed=5):
         make_person(nation, **row)
     out = io.StringIO()

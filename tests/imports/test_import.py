@@ -18,14 +18,17 @@ def test_new_people_are_created_with_tags_and_addresses(nation, run_import):
     job = run_import(
         nation,
         "Email,First Name,Last Name,DOB,Zip,home_city,tag_list\n"
-        "ada@x.org,Ada,Lovelace,1815-12-10,02139,Cambridge,\"donors, volunteers\"\n"
+        'ada@x.org,Ada,Lovelace,1815-12-10,02139,Cambridge,"donors, volunteers"\n'
         "bob@x.org,Bob,Smith,,,,\n",
         tags=["spring import"],
     )
     assert (job.status, job.created_count, job.rejected_count) == (ImportStatus.DONE, 2, 0)
     ada = Person.objects.get(nation=nation, email1="ada@x.org")
     assert (ada.first_name, str(ada.birthdate), ada.home_zip, ada.home_city) == (
-        "Ada", "1815-12-10", "02139", "Cambridge",
+        "Ada",
+        "1815-12-10",
+        "02139",
+        "Cambridge",
     )
     assert person_tags(ada) == ["donors", "spring import", "volunteers"]
     assert person_history(nation, ada)[0]["source"] == "import"
@@ -33,21 +36,27 @@ def test_new_people_are_created_with_tags_and_addresses(nation, run_import):
 
 def test_without_overwrite_only_blank_fields_are_filled(nation, make_person, run_import):
     person = make_person(nation, first_name="Ada", email1="ada@x.org", occupation="Poet")
-    job = run_import(nation, "email,occupation,employer\nADA@x.org,Mathematician,Analytical Engines\n")
+    job = run_import(
+        nation, "email,occupation,employer\nADA@x.org,Mathematician,Analytical Engines\n"
+    )
     assert (job.updated_count, job.created_count) == (1, 0)
     person.refresh_from_db()
     assert (person.occupation, person.employer) == ("Poet", "Analytical Engines")
 
 
 def test_with_overwrite_the_files_non_blank_values_win(nation, make_person, run_import):
-    person = make_person(nation, first_name="Ada", email1="ada@x.org", occupation="Poet", employer="Byron")
+    person = make_person(
+        nation, first_name="Ada", email1="ada@x.org", occupation="Poet", employer="Byron"
+    )
     run_import(nation, "email,occupation,employer\nada@x.org,Mathematician,\n", overwrite=True)
     person.refresh_from_db()
     assert (person.occupation, person.employer) == ("Mathematician", "Byron")  # empty cell: kept
 
 
 def test_addresses_in_the_file_overwrite_even_without_overwrite(nation, make_person, run_import):
-    person = make_person(nation, email1="a@x.org", home_address={"address1": "1 Main St", "city": "Boston"})
+    person = make_person(
+        nation, email1="a@x.org", home_address={"address1": "1 Main St", "city": "Boston"}
+    )
     run_import(nation, "email,home_city\na@x.org,Chicago\n")
     person.refresh_from_db()
     assert (person.home_address1, person.home_city) == ("", "Chicago")
@@ -107,7 +116,11 @@ def test_two_columns_meaning_one_field_are_refused(nation, run_import):
 def test_ambiguous_rows_are_reported_not_guessed(nation, make_person, run_import):
     a = make_person(nation, first_name="Sam", last_name="Lee", birthdate="1990-01-01")
     b = make_person(nation, first_name="Sam", last_name="Lee", birthdate="1990-01-01")
-    job = run_import(nation, "first_name,last_name,birthdate,occupation\nSam,Lee,1990-01-01,Chef\n", overwrite=True)
+    job = run_import(
+        nation,
+        "first_name,last_name,birthdate,occupation\nSam,Lee,1990-01-01,Chef\n",
+        overwrite=True,
+    )
     assert (job.ambiguous_count, job.created_count, job.updated_count) == (1, 0, 0)
     assert job.ambiguous[0]["row"] == 2 and sorted(job.ambiguous[0]["candidates"]) == [a.pk, b.pk]
     assert not Person.objects.filter(occupation="Chef").exists()
@@ -123,7 +136,14 @@ def test_running_the_same_file_again_changes_nothing(nation, run_import):
 
 
 def test_a_row_giving_a_profile_a_fifth_email_is_rejected_whole(nation, make_person, run_import):
-    person = make_person(nation, nbec_guid="G1", email1="a@x.org", email2="b@x.org", email3="c@x.org", email4="d@x.org")
+    person = make_person(
+        nation,
+        nbec_guid="G1",
+        email1="a@x.org",
+        email2="b@x.org",
+        email3="c@x.org",
+        email4="d@x.org",
+    )
     job = run_import(nation, "nbec_guid,email,occupation\nG1,e@x.org,Chef\n")
     assert job.rejected_count == 1 and "more than 4 emails" in job.errors[0]["message"]
     person.refresh_from_db()
@@ -146,7 +166,9 @@ def test_an_empty_file_is_rejected(nation, run_import):
     assert run_import(nation, "").status == ImportStatus.REJECTED
 
 
-def test_an_unexpected_error_marks_the_job_failed_and_imports_nothing(nation, run_import, monkeypatch):
+def test_an_unexpected_error_marks_the_job_failed_and_imports_nothing(
+    nation, run_import, monkeypatch
+):
     from tagshare.imports import services
 
     def boom(*args, **kwargs):

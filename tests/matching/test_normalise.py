@@ -9,14 +9,22 @@ from tagshare.matching.normalise import date_key, email_key, name_key, phone_key
 
 @pytest.mark.parametrize(
     ("a", "b"),
-    [("José", "jose"), ("ZOË", "zoe"), ("O'Brien", "obrien"), ("  Mary   Ann ", "mary ann"),
-     ("Nguyễn", "nguyen"), ("Côté-Núñez", "cotenunez")],
+    [
+        ("José", "jose"),
+        ("ZOË", "zoe"),
+        ("O'Brien", "obrien"),
+        ("  Mary   Ann ", "mary ann"),
+        ("Nguyễn", "nguyen"),
+        ("Côté-Núñez", "cotenunez"),
+    ],
 )
 def test_names_compare_without_case_accents_punctuation_or_extra_spaces(a, b):
     assert name_key(a) == name_key(b) != ""
 
 
-@pytest.mark.parametrize("written", ["(312) 555-0100", "312.555.0100", "+1 312 555 0100", "3125550100"])
+@pytest.mark.parametrize(
+    "written", ["(312) 555-0100", "312.555.0100", "+1 312 555 0100", "3125550100"]
+)
 def test_phones_written_differently_have_one_e164_key(written):
     assert phone_key(written, "US") == "+13125550100"
 

@@ -23,10 +23,15 @@ def test_selectors_do_not_find_another_nations_person(nation, other_nation, make
 @pytest.mark.parametrize("call", ["update", "delete", "history"])
 def test_services_refuse_another_nations_user_or_person(call, nation, other_admin, make_person):
     ours = make_person(nation, first_name="Ours")
-    for actor_nation, actor in ((nation, Actor.for_user(other_admin)), (other_admin.nation, Actor.for_user(other_admin))):
+    for actor_nation, actor in (
+        (nation, Actor.for_user(other_admin)),
+        (other_admin.nation, Actor.for_user(other_admin)),
+    ):
         with pytest.raises(NotFound):
             if call == "update":
-                services.person_update(nation=actor_nation, actor=actor, person=ours, changes={"first_name": "X"})
+                services.person_update(
+                    nation=actor_nation, actor=actor, person=ours, changes={"first_name": "X"}
+                )
             elif call == "delete":
                 services.person_delete(nation=actor_nation, actor=actor, person=ours)
             else:

@@ -14,9 +14,13 @@ from tagshare.tags import services as tags
 
 def test_each_write_path_emits_one_event_describing_it(nation, make_person):
     person = make_person(nation, first_name="Ada")
-    services.person_update(nation=nation, actor=Actor.system(), person=person, changes={"last_name": "L"})
+    services.person_update(
+        nation=nation, actor=Actor.system(), person=person, changes={"last_name": "L"}
+    )
     tags.tag_apply(nation=nation, actor=Actor.system(), person=person, name="volunteers")
-    tags.tag_apply(nation=nation, actor=Actor.system(), person=person, name="volunteers")  # idempotent
+    tags.tag_apply(
+        nation=nation, actor=Actor.system(), person=person, name="volunteers"
+    )  # idempotent
     tags.tag_remove(nation=nation, actor=Actor.system(), person=person, name="volunteers")
     pid = person.pk
     services.person_delete(nation=nation, actor=Actor.system(), person=person)
@@ -52,7 +56,9 @@ def test_a_transaction_rolled_back_after_the_write_takes_its_event_with_it(natio
         pass
 
     with pytest.raises(Boom), transaction.atomic():
-        services.person_update(nation=nation, actor=Actor.system(), person=person, changes={"first_name": "X"})
+        services.person_update(
+            nation=nation, actor=Actor.system(), person=person, changes={"first_name": "X"}
+        )
         raise Boom
     assert (OutboxEvent.objects.count(), PersonChange.objects.count()) == before
     assert Person.objects.get(pk=person.pk).first_name == "Ada"
@@ -71,7 +77,9 @@ def test_workers_are_woken_only_after_commit(make_nation):
     outbox.register_wake_hook(lambda: woken.append(1))
     try:
         with transaction.atomic():
-            services.person_create(nation=nation, actor=Actor.system(), values_in={"first_name": "A"})
+            services.person_create(
+                nation=nation, actor=Actor.system(), values_in={"first_name": "A"}
+            )
             assert woken == []
         assert woken == [1]
     finally:

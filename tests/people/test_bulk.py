@@ -58,7 +58,11 @@ def _counts() -> tuple[int, int, int, int]:
 
 def _columns(person: Person) -> dict[str, Any]:
     skip = {"id", "nation", "field_versions", "created_at", "updated_at"}
-    return {f.attname: getattr(person, f.attname) for f in Person._meta.concrete_fields if f.name not in skip}
+    return {
+        f.attname: getattr(person, f.attname)
+        for f in Person._meta.concrete_fields
+        if f.name not in skip
+    }
 
 
 def _strip_versions(changes: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +75,9 @@ def test_bulk_people_look_exactly_like_person_create_people(nation, other_nation
         services.person_create(nation=nation, actor=Actor.system(), values_in=copy.deepcopy(row))
         for row in rows
     ]
-    assert people_bulk_create(nation=other_nation, actor=Actor.system(), rows=iter(copy.deepcopy(rows)), batch_size=7) == len(rows)
+    assert people_bulk_create(
+        nation=other_nation, actor=Actor.system(), rows=iter(copy.deepcopy(rows)), batch_size=7
+    ) == len(rows)
 
     bulk = list(Person.objects.filter(nation=other_nation).order_by("id"))
     assert len(bulk) == len(singles)
@@ -79,7 +85,9 @@ def test_bulk_people_look_exactly_like_person_create_people(nation, other_nation
         single.refresh_from_db()
         assert _columns(made) == _columns(single)
         assert set(made.field_versions) == set(single.field_versions)
-        assert {Version.from_json(v).origin for v in made.field_versions.values()} <= {other_nation.pk}
+        assert {Version.from_json(v).origin for v in made.field_versions.values()} <= {
+            other_nation.pk
+        }
 
         (change,) = PersonChange.objects.filter(person=made)
         (single_change,) = PersonChange.objects.filter(person=single)
@@ -88,7 +96,9 @@ def test_bulk_people_look_exactly_like_person_create_people(nation, other_nation
         assert {name: c["version"] for name, c in change.changes.items()} == made.field_versions
 
         emails = set(PersonEmail.objects.filter(person=made).values_list("slot", "address"))
-        assert emails == set(PersonEmail.objects.filter(person=single).values_list("slot", "address"))
+        assert emails == set(
+            PersonEmail.objects.filter(person=single).values_list("slot", "address")
+        )
         assert all(made.nation_id == e.nation_id for e in PersonEmail.objects.filter(person=made))
 
         (event,) = OutboxEvent.objects.filter(person_id=made.pk)
@@ -103,14 +113,17 @@ def test_the_first_row_reads_as_given(nation):
     assert (ada.first_name, ada.email1, ada.home_country_code) == ("Ada", "Ada@Example.ORG", "GB")
     assert ada.is_supporter is True
     assert set(PersonEmail.objects.filter(person=ada).values_list("address", flat=True)) == {
-        "ada@example.org", "ada@work.example",
+        "ada@example.org",
+        "ada@work.example",
     }
     assert Person.objects.get(nation=nation, first_name="Grace").is_supporter is False
     assert Person.objects.get(nation=nation, last_name="Hopper").is_supporter is False
 
 
 def test_every_written_field_gets_its_own_increasing_version(nation):
-    people_bulk_create(nation=nation, actor=Actor.system(), rows=list(synthetic_people(30)), batch_size=8)
+    people_bulk_create(
+        nation=nation, actor=Actor.system(), rows=list(synthetic_people(30)), batch_size=8
+    )
     stamps = []
     for person in Person.objects.filter(nation=nation).order_by("id"):
         versions = {Version.from_json(v) for v in person.field_versions.values()}
@@ -123,12 +136,15 @@ def test_history_and_events_name_the_actor(nation, admin):
     people_bulk_create(nation=nation, actor=Actor.for_user(admin, via="import"), rows=ROWS[:2])
     for change in PersonChange.objects.filter(nation=nation):
         assert (change.source, change.actor_id, change.kind) == ("import", admin.pk, "create")
-    assert {e.payload["source"] for e in OutboxEvent.objects.filter(nation_id=nation.pk)} == {"import"}
+    assert {e.payload["source"] for e in OutboxEvent.objects.filter(nation_id=nation.pk)} == {
+        "import"
+    }
 
 
 def test_status_columns_may_be_given_per_row(nation):
     people_bulk_create(
-        nation=nation, actor=Actor.system(),
+        nation=nation,
+        actor=Actor.system(),
         rows=[{"first_name": "A", "support_level": 5, "is_supporter": "true", "is_prospect": True}],
     )
     person = Person.objects.get(nation=nation)
@@ -192,10 +208,17 @@ def test_the_same_email_twice_in_one_row_is_refused(nation):
 
 def test_a_stored_email_of_another_nation_is_no_clash(nation, other_nation, make_person):
     make_person(other_nation, email1="ada@example.org")
-    assert people_bulk_create(nation=nation, actor=Actor.system(), rows=[{"email1": "ada@example.org"}]) == 1
+    assert (
+        people_bulk_create(
+            nation=nation, actor=Actor.system(), rows=[{"email1": "ada@example.org"}]
+        )
+        == 1
+    )
 
 
-def test_a_duplicate_unique_id_is_refused_in_the_stream_and_against_stored_data(nation, make_person):
+def test_a_duplicate_unique_id_is_refused_in_the_stream_and_against_stored_data(
+    nation, make_person
+):
     make_person(nation, first_name="Old", van_id="V-1")
     rows = _fill(6, "p")
     rows[1]["nbec_guid"] = "g-1"
@@ -218,7 +241,10 @@ def test_state_file_id_clashes_only_within_the_same_registered_state(nation, mak
 
     error = _refused(
         nation,
-        [{"first_name": "A"}, {"state_file_id": "SF-9", "registered_address": {"state": "OH", "city": "X"}}],
+        [
+            {"first_name": "A"},
+            {"state_file_id": "SF-9", "registered_address": {"state": "OH", "city": "X"}},
+        ],
     )
     assert list(error.errors) == ["row 2: state_file_id"]
     assert "registered_state 'OH'" in error.errors["row 2: state_file_id"]
@@ -277,7 +303,9 @@ def test_queries_do_not_grow_with_rows(nation, django_assert_max_num_queries):
     assert small == large
     # allocate ids x2, email check, two unique-ID checks, four bulk writes, savepoint in/out
     with django_assert_max_num_queries(11):
-        people_bulk_create(nation=nation, actor=Actor.system(), rows=_identity_rows(500, "c"), batch_size=500)
+        people_bulk_create(
+            nation=nation, actor=Actor.system(), rows=_identity_rows(500, "c"), batch_size=500
+        )
     assert Person.objects.filter(nation=nation).count() == 1050
 
 
@@ -294,4 +322,6 @@ def test_catalog_unique_ids_are_all_checked(nation, make_person):
         make_person(nation, **{name: f"id-{i}"})
     rows = [{name: f"id-{i}"} for i, name in enumerate(catalog.UNIQUE_IDS)]
     error = _refused(nation, rows)
-    assert set(error.errors) == {f"row {i + 1}: {name}" for i, name in enumerate(catalog.UNIQUE_IDS)}
+    assert set(error.errors) == {
+        f"row {i + 1}: {name}" for i, name in enumerate(catalog.UNIQUE_IDS)
+    }

@@ -18,7 +18,9 @@ operation = st.tuples(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(operation, min_size=1, max_size=12))
 def test_no_email_is_ever_in_two_profiles(db, operations):
     nation = nation_create(slug="prop", name="Prop")
@@ -31,9 +33,13 @@ def test_no_email_is_ever_in_two_profiles(db, operations):
                     services.person_create(nation=nation, actor=actor, values_in=emails)
                 elif kind == "update":
                     target = people[index % len(people)]
-                    services.person_update(nation=nation, actor=actor, person=target, changes=emails)
+                    services.person_update(
+                        nation=nation, actor=actor, person=target, changes=emails
+                    )
                 else:
-                    services.person_delete(nation=nation, actor=actor, person=people[index % len(people)])
+                    services.person_delete(
+                        nation=nation, actor=actor, person=people[index % len(people)]
+                    )
             except DomainError:
                 pass  # refusals are fine; what matters is what got stored
             _assert_invariant(nation)

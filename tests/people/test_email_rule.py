@@ -39,7 +39,9 @@ def test_update_taking_another_profiles_email_changes_nothing(nation, make_perso
     before = _counts()
     with pytest.raises(Conflict):
         services.person_update(
-            nation=nation, actor=Actor.system(), person=other,
+            nation=nation,
+            actor=Actor.system(),
+            person=other,
             changes={"first_name": "Bob", "email2": " ONE@example.org"},
         )
     other.refresh_from_db()
@@ -58,7 +60,9 @@ def test_a_fifth_email_is_a_clear_error_not_a_silent_drop(nation, make_person):
         nation, email1="a@x.org", email2="b@x.org", email3="c@x.org", email4="d@x.org"
     )
     with pytest.raises(ValidationFailed) as exc:
-        services.person_add_email(nation=nation, actor=Actor.system(), person=person, email="e@x.org")
+        services.person_add_email(
+            nation=nation, actor=Actor.system(), person=person, email="e@x.org"
+        )
     assert "already has 4 emails" in exc.value.detail
     with pytest.raises(ValidationFailed) as exc2:
         services.person_update(
@@ -67,14 +71,22 @@ def test_a_fifth_email_is_a_clear_error_not_a_silent_drop(nation, make_person):
     assert "at most 4 emails" in exc2.value.detail
     person.refresh_from_db()
     assert [person.email1, person.email2, person.email3, person.email4] == [
-        "a@x.org", "b@x.org", "c@x.org", "d@x.org",
+        "a@x.org",
+        "b@x.org",
+        "c@x.org",
+        "d@x.org",
     ]
 
 
 def test_add_email_fills_the_first_free_slot_and_ignores_one_already_there(nation, make_person):
     person = make_person(nation, email1="a@x.org")
     services.person_add_email(nation=nation, actor=Actor.system(), person=person, email="b@x.org")
-    assert services.person_add_email(nation=nation, actor=Actor.system(), person=person, email="A@X.org") is None
+    assert (
+        services.person_add_email(
+            nation=nation, actor=Actor.system(), person=person, email="A@X.org"
+        )
+        is None
+    )
     person.refresh_from_db()
     assert (person.email1, person.email2, person.email3) == ("a@x.org", "b@x.org", "")
 
@@ -82,7 +94,9 @@ def test_add_email_fills_the_first_free_slot_and_ignores_one_already_there(natio
 def test_the_same_email_twice_in_one_profile_is_refused(nation):
     with pytest.raises(ValidationFailed) as exc:
         services.person_create(
-            nation=nation, actor=Actor.system(), values_in={"email1": "a@x.org", "email3": "A@x.org "}
+            nation=nation,
+            actor=Actor.system(),
+            values_in={"email1": "a@x.org", "email3": "A@x.org "},
         )
     assert "email3" in exc.value.errors
     assert Person.objects.count() == 0
@@ -90,7 +104,9 @@ def test_the_same_email_twice_in_one_profile_is_refused(nation):
 
 def test_a_freed_email_can_be_taken_by_another_profile(nation, make_person):
     first = make_person(nation, email1="move@x.org")
-    services.person_update(nation=nation, actor=Actor.system(), person=first, changes={"email1": ""})
+    services.person_update(
+        nation=nation, actor=Actor.system(), person=first, changes={"email1": ""}
+    )
     second = make_person(nation, email1="Move@x.org")
     assert PersonEmail.objects.get(address="move@x.org").person_id == second.pk
 
@@ -98,11 +114,14 @@ def test_a_freed_email_can_be_taken_by_another_profile(nation, make_person):
 def test_moving_an_email_between_slots_of_one_profile(nation, make_person):
     person = make_person(nation, email1="a@x.org", email2="b@x.org")
     services.person_update(
-        nation=nation, actor=Actor.system(), person=person,
+        nation=nation,
+        actor=Actor.system(),
+        person=person,
         changes={"email1": "b@x.org", "email2": "a@x.org"},
     )
     assert dict(PersonEmail.objects.filter(person=person).values_list("slot", "address")) == {
-        "email1": "b@x.org", "email2": "a@x.org",
+        "email1": "b@x.org",
+        "email2": "a@x.org",
     }
 
 
@@ -115,5 +134,7 @@ def test_the_database_itself_enforces_one_profile_per_email(nation, make_person)
 
 def test_invalid_email_is_a_validation_error(nation):
     with pytest.raises(ValidationFailed) as exc:
-        services.person_create(nation=nation, actor=Actor.system(), values_in={"email1": "not-an-email"})
+        services.person_create(
+            nation=nation, actor=Actor.system(), values_in={"email1": "not-an-email"}
+        )
     assert "not a valid email" in exc.value.detail

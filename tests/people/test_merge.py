@@ -12,10 +12,17 @@ from tagshare.tags.services import tag_apply
 
 
 def test_merge_folds_emails_ids_tags_and_history_into_the_kept_profile(nation, admin, make_person):
-    keep = make_person(nation, first_name="Sam", last_name="Lee", email1="sam@x.org", occupation="Chef")
+    keep = make_person(
+        nation, first_name="Sam", last_name="Lee", email1="sam@x.org", occupation="Chef"
+    )
     other = make_person(
-        nation, first_name="Samuel", last_name="Lee", email1="sam.lee@y.org", twitter_login="samlee",
-        occupation="Cook", employer="Diner",
+        nation,
+        first_name="Samuel",
+        last_name="Lee",
+        email1="sam.lee@y.org",
+        twitter_login="samlee",
+        occupation="Cook",
+        employer="Diner",
     )
     tag_apply(nation=nation, actor=Actor.system(), person=keep, name="donor")
     tag_apply(nation=nation, actor=Actor.system(), person=other, name="donor")
@@ -34,7 +41,10 @@ def test_merge_folds_emails_ids_tags_and_history_into_the_kept_profile(nation, a
     assert (lost["old"], lost["new"]) == ("Cook", "Chef")
     # The losing value can be restored from history.
     person_restore_value(
-        nation=nation, actor=Actor.for_user(admin), person=merged, change_id=lost["change_id"],
+        nation=nation,
+        actor=Actor.for_user(admin),
+        person=merged,
+        change_id=lost["change_id"],
         field="occupation",
     )
     merged.refresh_from_db()
@@ -78,7 +88,9 @@ def test_possible_duplicates_lists_groups_the_cascade_would_confuse(nation, make
     from tagshare.matching.selectors import possible_duplicates
 
     a = make_person(nation, first_name="Kim", last_name="Park", birthdate="1970-01-01")
-    b = make_person(nation, first_name="KIM", last_name="park", birthdate="1970-01-01", email1="k@x.org")
+    b = make_person(
+        nation, first_name="KIM", last_name="park", birthdate="1970-01-01", email1="k@x.org"
+    )
     c = make_person(nation, first_name="Lee", last_name="Ray", mobile="312-555-0100")
     d = make_person(nation, first_name="Lee", last_name="Ray", mobile="(312) 555 0100")
     make_person(nation, first_name="Lee", last_name="Ray", birthdate="1980-01-01")

@@ -46,7 +46,9 @@ def test_county_file_id_is_unique_with_registered_state_and_county(nation, make_
     make_person(nation, county_file_id="C-1", registered_address={"state": "IL", "county": "Cook"})
     make_person(nation, county_file_id="C-1", registered_address={"state": "IL", "county": "Lake"})
     with pytest.raises(Conflict):
-        make_person(nation, county_file_id="C-1", registered_address={"state": "IL", "county": "Cook"})
+        make_person(
+            nation, county_file_id="C-1", registered_address={"state": "IL", "county": "Cook"}
+        )
 
 
 def test_moving_the_registered_address_into_a_clash_is_refused(nation, make_person):
@@ -54,7 +56,9 @@ def test_moving_the_registered_address_into_a_clash_is_refused(nation, make_pers
     mover = make_person(nation, state_file_id="S-1", registered_address=REG_OH)
     with pytest.raises(Conflict):
         services.person_update(
-            nation=nation, actor=Actor.system(), person=mover,
+            nation=nation,
+            actor=Actor.system(),
+            person=mover,
             changes={"registered_address": REG_IL},
         )
     mover.refresh_from_db()

@@ -15,13 +15,17 @@ def _version(person, field):
 
 
 def test_create_versions_every_written_field_with_this_nation_as_origin(nation, make_person):
-    person = make_person(nation, first_name="Ada", birthdate="1815-12-10", home_address={"city": "London"})
+    person = make_person(
+        nation, first_name="Ada", birthdate="1815-12-10", home_address={"city": "London"}
+    )
     assert set(person.field_versions) == {"first_name", "birthdate", "home_address"}
     assert {_version(person, f).origin for f in person.field_versions} == {nation.pk}
     change = PersonChange.objects.get(person=person)
     assert change.kind == "create"
     assert change.changes["birthdate"] == {
-        "old": None, "new": "1815-12-10", "version": person.field_versions["birthdate"],
+        "old": None,
+        "new": "1815-12-10",
+        "version": person.field_versions["birthdate"],
     }
     assert change.changes["home_address"]["new"]["city"] == "London"
 
@@ -30,7 +34,9 @@ def test_update_bumps_only_the_changed_fields(nation, make_person):
     person = make_person(nation, first_name="Ada", last_name="Byron")
     before = dict(person.field_versions)
     services.person_update(
-        nation=nation, actor=Actor.system(), person=person,
+        nation=nation,
+        actor=Actor.system(),
+        person=person,
         changes={"first_name": "Ada", "last_name": "Lovelace"},
     )
     assert person.field_versions["first_name"] == before["first_name"]
@@ -43,7 +49,9 @@ def test_a_write_that_changes_nothing_records_nothing(nation, make_person):
     person = make_person(nation, first_name="Ada", email1="a@x.org")
     before = PersonChange.objects.count()
     result = services.person_update(
-        nation=nation, actor=Actor.system(), person=person,
+        nation=nation,
+        actor=Actor.system(),
+        person=person,
         changes={"first_name": " Ada ", "email1": "a@x.org", "middle_name": None},
     )
     assert result is None
@@ -53,7 +61,10 @@ def test_a_write_that_changes_nothing_records_nothing(nation, make_person):
 def test_history_names_the_source_and_the_user(nation, admin, make_person):
     person = make_person(nation, first_name="Ada")
     services.person_update(
-        nation=nation, actor=Actor.for_user(admin, via="api"), person=person, changes={"first_name": "Ana"}
+        nation=nation,
+        actor=Actor.for_user(admin, via="api"),
+        person=person,
+        changes={"first_name": "Ana"},
     )
     newest = person_history(nation, person)[0]
     assert (newest["field"], newest["old"], newest["new"]) == ("first_name", "Ada", "Ana")
@@ -67,7 +78,11 @@ def test_restore_writes_the_old_value_again_as_a_new_write(nation, admin, make_p
     )
     overwritten_version = _version(person, "occupation")
     services.person_restore_value(
-        nation=nation, actor=Actor.for_user(admin), person=person, change_id=change.pk, field="occupation"
+        nation=nation,
+        actor=Actor.for_user(admin),
+        person=person,
+        change_id=change.pk,
+        field="occupation",
     )
     person.refresh_from_db()
     assert person.occupation == "Poet"
@@ -82,46 +97,69 @@ def test_only_admins_restore(nation, staff, make_person):
     )
     with pytest.raises(NotAllowed):
         services.person_restore_value(
-            nation=nation, actor=Actor.for_user(staff), person=person, change_id=change.pk,
+            nation=nation,
+            actor=Actor.for_user(staff),
+            person=person,
+            change_id=change.pk,
             field="occupation",
         )
 
 
-def test_a_carried_version_is_kept_and_replaying_it_changes_nothing(nation, other_nation, make_person):
+def test_a_carried_version_is_kept_and_replaying_it_changes_nothing(
+    nation, other_nation, make_person
+):
     person = make_person(nation, occupation="Poet")
     remote = Version(_version(person, "occupation").ts + 10, other_nation.pk)
     services.person_update(
-        nation=nation, actor=Actor.share(7), person=person,
-        changes={"occupation": "Engineer"}, versions={"occupation": remote},
+        nation=nation,
+        actor=Actor.share(7),
+        person=person,
+        changes={"occupation": "Engineer"},
+        versions={"occupation": remote},
     )
     assert _version(person, "occupation") == remote
     assert PersonChange.objects.filter(person=person).first().share_id == 7
     count = PersonChange.objects.count()
     # The same write again, and an older one: both are no-ops.
     for version, value in ((remote, "Engineer"), (Version(remote.ts - 5, other_nation.pk), "Old")):
-        assert services.person_update(
-            nation=nation, actor=Actor.share(7), person=person,
-            changes={"occupation": value}, versions={"occupation": version},
-        ) is None
+        assert (
+            services.person_update(
+                nation=nation,
+                actor=Actor.share(7),
+                person=person,
+                changes={"occupation": value},
+                versions={"occupation": version},
+            )
+            is None
+        )
     person.refresh_from_db()
     assert person.occupation == "Engineer"
     assert PersonChange.objects.count() == count
 
 
-def test_a_local_write_after_a_carried_future_version_is_newer_still(nation, other_nation, make_person):
+def test_a_local_write_after_a_carried_future_version_is_newer_still(
+    nation, other_nation, make_person
+):
     person = make_person(nation, occupation="Poet")
     future = Version((_version(person, "occupation").ts) + (10**6 << 16), other_nation.pk)
     services.person_update(
-        nation=nation, actor=Actor.share(1), person=person,
-        changes={"occupation": "Future"}, versions={"occupation": future},
+        nation=nation,
+        actor=Actor.share(1),
+        person=person,
+        changes={"occupation": "Future"},
+        versions={"occupation": future},
     )
-    services.person_update(nation=nation, actor=Actor.system(), person=person, changes={"occupation": "Now"})
+    services.person_update(
+        nation=nation, actor=Actor.system(), person=person, changes={"occupation": "Now"}
+    )
     assert _version(person, "occupation") > future
 
 
 def test_support_level_sets_supporter_status(nation, make_person):
     person = make_person(nation, support_level=2)
     assert person.is_supporter is True
-    services.person_update(nation=nation, actor=Actor.system(), person=person, changes={"support_level": 5})
+    services.person_update(
+        nation=nation, actor=Actor.system(), person=person, changes={"support_level": 5}
+    )
     person.refresh_from_db()
     assert person.is_supporter is False

@@ -49,15 +49,30 @@ def tagged(sender, make_person) -> Callable[..., Person]:
 
 @pytest.fixture
 def share_and_accept(sender, receiver, sender_admin, receiver_admin) -> Callable[..., TagShare]:
-    def run(*, sync_option: str | None = "accept_all", sync_data: bool = True, optional_fields=(),
-            create_profiles: bool = False, accept_create: bool = False, as_prospects: bool = True) -> TagShare:
+    def run(
+        *,
+        sync_option: str | None = "accept_all",
+        sync_data: bool = True,
+        optional_fields=(),
+        create_profiles: bool = False,
+        accept_create: bool = False,
+        as_prospects: bool = True,
+    ) -> TagShare:
         [share] = services.share_create(
-            nation=sender, actor=Actor.for_user(sender_admin), tag_name="climate", nations="river",
-            sync_data=sync_data, optional_fields=list(optional_fields), create_profiles=create_profiles,
+            nation=sender,
+            actor=Actor.for_user(sender_admin),
+            tag_name="climate",
+            nations="river",
+            sync_data=sync_data,
+            optional_fields=list(optional_fields),
+            create_profiles=create_profiles,
         )
         services.share_accept(
-            nation=receiver, actor=Actor.for_user(receiver_admin), share=share,
-            sync_option=sync_option if sync_data else None, create_profiles=accept_create,
+            nation=receiver,
+            actor=Actor.for_user(receiver_admin),
+            share=share,
+            sync_option=sync_option if sync_data else None,
+            create_profiles=accept_create,
             as_prospects=as_prospects,
         )
         share.refresh_from_db()

@@ -12,7 +12,9 @@ def _get(p):
     return Person.objects.get(pk=p.pk)
 
 
-def test_matched_profiles_are_linked_and_get_the_shared_tag(receiver, tagged, make_person, share_and_accept):
+def test_matched_profiles_are_linked_and_get_the_shared_tag(
+    receiver, tagged, make_person, share_and_accept
+):
     here = make_person(receiver, first_name="Ann", email1="ann@x.org")
     tagged(first_name="Ann", email1="ANN@x.org")
     share = share_and_accept(sync_data=False)
@@ -22,7 +24,9 @@ def test_matched_profiles_are_linked_and_get_the_shared_tag(receiver, tagged, ma
     assert share_taggings_count(share) == 1
 
 
-def test_blank_fields_are_filled_in_both_directions_under_every_option(receiver, tagged, make_person, share_and_accept):
+def test_blank_fields_are_filled_in_both_directions_under_every_option(
+    receiver, tagged, make_person, share_and_accept
+):
     for option in ("review", "accept_all", "blank_only"):
         Person.objects.all().delete()
         here = make_person(receiver, email1="a@x.org", occupation="Nurse")
@@ -34,8 +38,12 @@ def test_blank_fields_are_filled_in_both_directions_under_every_option(receiver,
         assert (_get(here).employer, _get(there).occupation) == ("Hospital", "Nurse"), option
 
 
-def test_the_senders_address_overwrites_under_every_option(receiver, tagged, make_person, share_and_accept):
-    here = make_person(receiver, email1="a@x.org", home_address={"address1": "1 Old Rd", "city": "Oldtown"})
+def test_the_senders_address_overwrites_under_every_option(
+    receiver, tagged, make_person, share_and_accept
+):
+    here = make_person(
+        receiver, email1="a@x.org", home_address={"address1": "1 Old Rd", "city": "Oldtown"}
+    )
     tagged(email1="a@x.org", home_address={"city": "Newtown"})
     share_and_accept(sync_option="review")
     here = _get(here)
@@ -43,30 +51,45 @@ def test_the_senders_address_overwrites_under_every_option(receiver, tagged, mak
     assert not ReviewItem.objects.filter(field="home_address").exists()
 
 
-def test_accept_all_conflicts_take_the_senders_value_and_keep_the_loser_in_history(receiver, tagged, make_person, share_and_accept):
+def test_accept_all_conflicts_take_the_senders_value_and_keep_the_loser_in_history(
+    receiver, tagged, make_person, share_and_accept
+):
     here = make_person(receiver, email1="a@x.org", occupation="Nurse")
     tagged(email1="a@x.org", occupation="Doctor")
     share = share_and_accept(sync_option="accept_all")
     assert _get(here).occupation == "Doctor"
     entry = person_history(receiver, here, field="occupation")[0]
-    assert (entry["old"], entry["new"], entry["source"], entry["share_id"]) == ("Nurse", "Doctor", "share", share.pk)
+    assert (entry["old"], entry["new"], entry["source"], entry["share_id"]) == (
+        "Nurse",
+        "Doctor",
+        "share",
+        share.pk,
+    )
 
 
-def test_blank_only_conflicts_keep_each_sides_value(receiver, tagged, make_person, share_and_accept):
+def test_blank_only_conflicts_keep_each_sides_value(
+    receiver, tagged, make_person, share_and_accept
+):
     here = make_person(receiver, email1="a@x.org", occupation="Nurse")
     there = tagged(email1="a@x.org", occupation="Doctor")
     share_and_accept(sync_option="blank_only")
     assert (_get(here).occupation, _get(there).occupation) == ("Nurse", "Doctor")
 
 
-def test_review_conflicts_queue_an_item_on_each_side(sender, receiver, tagged, make_person, share_and_accept):
+def test_review_conflicts_queue_an_item_on_each_side(
+    sender, receiver, tagged, make_person, share_and_accept
+):
     here = make_person(receiver, email1="a@x.org", occupation="Nurse")
     there = tagged(email1="a@x.org", occupation="Doctor")
     share = share_and_accept(sync_option="review")
     items = {(i.nation_id, i.person_id): i for i in ReviewItem.objects.filter(share=share)}
     mine = items[(receiver.pk, here.pk)]
     theirs = items[(sender.pk, there.pk)]
-    assert (mine.field, mine.current_value, mine.proposed_value) == ("occupation", "Nurse", "Doctor")
+    assert (mine.field, mine.current_value, mine.proposed_value) == (
+        "occupation",
+        "Nurse",
+        "Doctor",
+    )
     assert (theirs.current_value, theirs.proposed_value) == ("Doctor", "Nurse")
     assert (_get(here).occupation, _get(there).occupation) == ("Nurse", "Doctor")
     assert share_counts(share, viewer=receiver)["unreviewed"] == 1
@@ -87,13 +110,30 @@ def test_synced_values_carry_the_senders_version(receiver, tagged, make_person, 
         (False, {"email1": "n@x.org", "support_level": 3}, (False, False)),
         (False, {"email1": "n@x.org"}, (True, False)),
         (False, {"email1": "n@x.org", "email_opt_in": False}, (False, False)),
-        (False, {"first_name": "N", "last_name": "O", "mobile": "3125550100", "mobile_opt_in": False, "do_not_contact": True}, (False, False)),
+        (
+            False,
+            {
+                "first_name": "N",
+                "last_name": "O",
+                "mobile": "3125550100",
+                "mobile_opt_in": False,
+                "do_not_contact": True,
+            },
+            (False, False),
+        ),
         (False, {"first_name": "N", "last_name": "O", "phone": "3125550100"}, (True, False)),
     ],
 )
-def test_new_profiles_are_prospects_or_get_a_support_status(receiver, tagged, share_and_accept, as_prospects, row, expected):
+def test_new_profiles_are_prospects_or_get_a_support_status(
+    receiver, tagged, share_and_accept, as_prospects, row, expected
+):
     there = tagged(**row)
-    share = share_and_accept(optional_fields=["support_level"], create_profiles=True, accept_create=True, as_prospects=as_prospects)
+    share = share_and_accept(
+        optional_fields=["support_level"],
+        create_profiles=True,
+        accept_create=True,
+        as_prospects=as_prospects,
+    )
     link = ShareLink.objects.get(share=share)
     assert (link.state, link.rule) == (LinkState.SYNCED, "created")
     created = Person.objects.get(pk=link.receiver_person_id)
@@ -103,7 +143,9 @@ def test_new_profiles_are_prospects_or_get_a_support_status(receiver, tagged, sh
     assert person_tags(created) == ["north:climate"]
 
 
-def test_without_create_profiles_unmatched_people_stay_not_found(receiver, tagged, share_and_accept):
+def test_without_create_profiles_unmatched_people_stay_not_found(
+    receiver, tagged, share_and_accept
+):
     tagged(email1="nobody@x.org")
     share = share_and_accept(create_profiles=True, accept_create=False)
     assert share_counts(share)["not_found"] == 1
@@ -121,15 +163,21 @@ def test_ambiguous_pairs_are_listed_and_not_synced(receiver, tagged, make_person
     assert person_tags(a) == person_tags(b) == []
 
 
-def test_two_sender_profiles_claiming_one_receiver_profile_are_ambiguous(receiver, tagged, make_person, share_and_accept):
-    make_person(receiver, first_name="Kim", last_name="Park", birthdate="1970-01-01", mobile="3125550111")
+def test_two_sender_profiles_claiming_one_receiver_profile_are_ambiguous(
+    receiver, tagged, make_person, share_and_accept
+):
+    make_person(
+        receiver, first_name="Kim", last_name="Park", birthdate="1970-01-01", mobile="3125550111"
+    )
     tagged(first_name="Kim", last_name="Park", birthdate="1970-01-01")
     tagged(first_name="Kim", last_name="Park", mobile="312 555 0111")
     share = share_and_accept()
     assert share_counts(share)["ambiguous"] == 2
 
 
-def test_resuming_after_a_crash_gives_the_same_result_as_one_clean_run(receiver, tagged, make_person, share_and_accept, monkeypatch):
+def test_resuming_after_a_crash_gives_the_same_result_as_one_clean_run(
+    receiver, tagged, make_person, share_and_accept, monkeypatch
+):
     from tagshare.sharing import initial_sync
 
     for i in range(7):
@@ -162,7 +210,9 @@ def test_resuming_after_a_crash_gives_the_same_result_as_one_clean_run(receiver,
     assert ShareLink.objects.filter(share=share).count() == 7
 
 
-def test_a_renamed_sender_tag_renames_the_shared_tag(sender, receiver, tagged, make_person, share_and_accept):
+def test_a_renamed_sender_tag_renames_the_shared_tag(
+    sender, receiver, tagged, make_person, share_and_accept
+):
     from tagshare.nations.actors import Actor
     from tagshare.tags.models import Tag
     from tagshare.tags.services import tag_rename
@@ -170,5 +220,10 @@ def test_a_renamed_sender_tag_renames_the_shared_tag(sender, receiver, tagged, m
     here = make_person(receiver, email1="a@x.org")
     tagged(email1="a@x.org")
     share_and_accept(sync_data=False)
-    tag_rename(nation=sender, actor=Actor.system(), tag=Tag.objects.get(nation=sender, name="climate"), new_name="climate action")
+    tag_rename(
+        nation=sender,
+        actor=Actor.system(),
+        tag=Tag.objects.get(nation=sender, name="climate"),
+        new_name="climate action",
+    )
     assert person_tags(here) == ["north:climate action"]

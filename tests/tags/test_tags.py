@@ -11,13 +11,19 @@ from tagshare.tags.models import Tag, Tagging
 
 @pytest.fixture
 def shared_tag(nation, other_nation):
-    return Tag.objects.create(nation=nation, name=f"{other_nation.slug}:friends", shared_from=other_nation)
+    return Tag.objects.create(
+        nation=nation, name=f"{other_nation.slug}:friends", shared_from=other_nation
+    )
 
 
 def test_tagging_twice_is_one_tagging(nation, make_person):
     person = make_person(nation, first_name="A")
-    assert services.tag_apply(nation=nation, actor=Actor.system(), person=person, name=" Volunteers ")
-    assert not services.tag_apply(nation=nation, actor=Actor.system(), person=person, name="Volunteers")
+    assert services.tag_apply(
+        nation=nation, actor=Actor.system(), person=person, name=" Volunteers "
+    )
+    assert not services.tag_apply(
+        nation=nation, actor=Actor.system(), person=person, name="Volunteers"
+    )
     assert person_tags(person) == ["Volunteers"]
     assert Tag.objects.filter(nation=nation).count() == 1
 
@@ -31,7 +37,9 @@ def test_tag_names_are_unique_per_nation_not_across(nation, other_nation, make_p
 
 
 @pytest.mark.parametrize("action", ["add", "remove", "rename", "delete"])
-def test_the_receiving_nation_cannot_touch_a_shared_tag(nation, admin, make_person, shared_tag, action):
+def test_the_receiving_nation_cannot_touch_a_shared_tag(
+    nation, admin, make_person, shared_tag, action
+):
     person = make_person(nation)
     Tagging.objects.create(tag=shared_tag, person=person)
     other = make_person(nation, first_name="B")
@@ -47,13 +55,19 @@ def test_the_receiving_nation_cannot_touch_a_shared_tag(nation, admin, make_pers
             services.tag_delete(nation=nation, actor=actor, tag=shared_tag)
     assert "shared by the nation 'beta'" in exc.value.detail
     assert Tag.objects.get(pk=shared_tag.pk).name == "beta:friends"
-    assert list(Tagging.objects.filter(tag=shared_tag).values_list("person_id", flat=True)) == [person.pk]
+    assert list(Tagging.objects.filter(tag=shared_tag).values_list("person_id", flat=True)) == [
+        person.pk
+    ]
 
 
 def test_the_share_itself_may_move_its_tag(nation, make_person, shared_tag):
     person = make_person(nation)
-    assert services.tag_apply(nation=nation, actor=Actor.share(1), person=person, name=shared_tag.name)
-    assert services.tag_remove(nation=nation, actor=Actor.share(1), person=person, name=shared_tag.name)
+    assert services.tag_apply(
+        nation=nation, actor=Actor.share(1), person=person, name=shared_tag.name
+    )
+    assert services.tag_remove(
+        nation=nation, actor=Actor.share(1), person=person, name=shared_tag.name
+    )
 
 
 def test_local_tag_names_cannot_pose_as_shared_ones(nation, make_person):
@@ -65,7 +79,9 @@ def test_local_tag_names_cannot_pose_as_shared_ones(nation, make_person):
 def test_another_nations_user_cannot_tag_our_people(nation, other_admin, make_person):
     person = make_person(nation)
     with pytest.raises(NotFound):
-        services.tag_apply(nation=nation, actor=Actor.for_user(other_admin), person=person, name="x")
+        services.tag_apply(
+            nation=nation, actor=Actor.for_user(other_admin), person=person, name="x"
+        )
     with pytest.raises(NotFound):
         services.tag_apply(
             nation=other_admin.nation, actor=Actor.for_user(other_admin), person=person, name="x"

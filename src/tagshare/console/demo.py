@@ -14,13 +14,13 @@ from typing import Any
 
 from django.db import transaction
 
+from tagshare.matching.engine import default_id_fields, match_values
 from tagshare.nations import services as nation_services
 from tagshare.nations.actors import Actor
 from tagshare.nations.models import Nation, Plan, Role, User
 from tagshare.people import services as people_services
-from tagshare.people.models import PersonEmail
 from tagshare.people.synthetic import synthetic_people
-from tagshare.people.values import normalise_email
+from tagshare.people.values import clean_changes
 from tagshare.tags import services as tag_services
 
 DEMO_PASSWORD = "demo-password"
@@ -219,13 +219,15 @@ def missing_rows(spec: DemoNation, count: int) -> list[tuple[dict[str, Any], boo
     nation = Nation.objects.filter(slug=spec.slug).first()
     if nation is None:
         return rows
-    wanted = [normalise_email(row["email1"]) for row, _ in rows]
-    present = set(
-        PersonEmail.objects.filter(nation=nation, address__in=wanted).values_list(
-            "address", flat=True
-        )
+    # What is already there is what the matching cascade finds: a shared person's email may
+    # have been replaced by the coalition share's sync, but their voter GUID still matches.
+    outcomes = match_values(
+        nation=nation,
+        rows=[(i, clean_changes(row)) for i, (row, _) in enumerate(rows)],
+        id_fields=default_id_fields(),
     )
-    return [(row, shared) for row, shared in rows if normalise_email(row["email1"]) not in present]
+    missing = {o.ref for o in outcomes if o.status == "not_found"}
+    return [pair for i, pair in enumerate(rows) if i in missing]
 
 
 def ensure_nation(spec: DemoNation) -> Nation:
@@ -276,3 +278,48 @@ def build_nation(
                 tag_services.tag_apply(nation=nation, actor=actor, person=person, name=name)
             advance()
     return DemoResult(nation=nation, users=users, people_created=len(rows))
+
+
+def ensure_coalition(nations: dict[str, Nation]) -> list[str]:
+    """Northside shares its coalition tag with data sync: Riverside has accepted, Hilltop not yet.
+
+    Idempotent: a share that already exists (in any state) is left as it is.
+    """
+    from tagshare.sharing import services as sharing
+    from tagshare.sharing.models import TagShare
+
+    sender = nations["northside"]
+    tag_name = DEMO_NATIONS[0].coalition_tag
+    admin = sender.users.filter(role="admin").first()
+    lines = []
+    for slug, accept in (("riverside", True), ("hilltop", False)):
+        receiver = nations[slug]
+        if TagShare.objects.filter(sender=sender, tag__name=tag_name, receiver=receiver).exists():
+            continue
+        [share] = sharing.share_create(
+            nation=sender,
+            actor=Actor.for_user(admin) if admin else Actor.system(),
+            tag_name=tag_name,
+            nations=slug,
+            sync_data=True,
+            optional_fields=["support_level", "party", "is_volunteer"],
+            create_profiles=True,
+        )
+        if accept:
+            receiver_admin = receiver.users.filter(role="admin").first()
+            sharing.share_accept(
+                nation=receiver,
+                actor=Actor.for_user(receiver_admin) if receiver_admin else Actor.system(),
+                share=share,
+                sync_option="accept_all",
+                create_profiles=True,
+                as_prospects=True,
+            )
+            lines.append(
+                f"{share.shared_tag_name} shared with {slug}: accepted (accept all changes)."
+            )
+        else:
+            lines.append(
+                f"{share.shared_tag_name} shared with {slug}: pending — sign in to {slug} to accept."
+            )
+    return lines

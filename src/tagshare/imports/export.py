@@ -26,7 +26,10 @@ def _cell(value: Any) -> str:
 
 
 def export_people(
-    nation: Nation, out: IO[str], *, tag: str | None = None,
+    nation: Nation,
+    out: IO[str],
+    *,
+    tag: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Write the nation's people (optionally those with `tag`) as CSV; returns the row count.
@@ -45,7 +48,9 @@ def export_people(
     written = 0
     last_id = 0
     while True:
-        chunk = list(people.filter(pk__gt=last_id).order_by("pk").values_list("pk", *stored)[:CHUNK])
+        chunk = list(
+            people.filter(pk__gt=last_id).order_by("pk").values_list("pk", *stored)[:CHUNK]
+        )
         if not chunk:
             break
         ids = [row[0] for row in chunk]

@@ -25,7 +25,9 @@ class ImportJob(models.Model):
     path = models.CharField(max_length=500, help_text="Where the uploaded file is kept.")
     overwrite = models.BooleanField(default=False)
     tags = models.JSONField(default=list, blank=True)
-    status = models.CharField(max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
     phase = models.CharField(max_length=40, blank=True, default="")
     detail = models.TextField(blank=True, default="")
     total_rows = models.PositiveIntegerField(default=0)

@@ -74,11 +74,15 @@ def read_header(path: Path) -> dict[int, str]:
         try:
             header = next(reader)
         except StopIteration:
-            raise FileRejected("The file is empty: it needs a header row naming its columns.") from None
+            raise FileRejected(
+                "The file is empty: it needs a header row naming its columns."
+            ) from None
         except csv.Error as exc:
             raise FileRejected(f"The header row cannot be read as CSV: {exc}.") from None
     if not any(h.strip() for h in header):
-        raise FileRejected("The first row must name the columns (e.g. email, first_name, last_name).")
+        raise FileRejected(
+            "The first row must name the columns (e.g. email, first_name, last_name)."
+        )
     mapping: dict[int, str] = {}
     unknown: list[str] = []
     seen: dict[str, str] = {}
@@ -162,7 +166,8 @@ def parse_cells(number: int, cells: list[str], mapping: dict[int, str]) -> Row |
             return RowProblem(number, columns.TAG_LIST, exc.detail)
         if ":" in name:
             return RowProblem(
-                number, columns.TAG_LIST,
+                number,
+                columns.TAG_LIST,
                 f"tag {name!r}: names with ':' belong to tags shared by other nations, which an "
                 "import cannot add",
             )
@@ -170,7 +175,8 @@ def parse_cells(number: int, cells: list[str], mapping: dict[int, str]) -> Row |
             cleaned_tags.append(name)
     if not has_identity(cleaned):
         return RowProblem(
-            number, "",
+            number,
+            "",
             "needs an email, a unique ID, or a first and last name with a birthdate or phone",
         )
     return Row(number, cleaned, cleaned_tags)
@@ -182,5 +188,7 @@ def has_identity(row: dict[str, Any]) -> bool:
     if any(row.get(name) for name in catalog.UNIQUE_IDS):
         return True
     named = row.get("first_name") and row.get("last_name")
-    reachable = row.get("birthdate") or any(row.get(p) for p in ("phone", "mobile", "work_phone_number"))
+    reachable = row.get("birthdate") or any(
+        row.get(p) for p in ("phone", "mobile", "work_phone_number")
+    )
     return bool(named and reachable)

@@ -136,7 +136,9 @@ def stage_people(run: MatchRun, *, nation_id: int, tag_id: int | None = None) ->
         "registered_state, registered_county"
     )
     tagged = (
-        f"JOIN {TAGGING} t ON t.person_id = p.id AND t.tag_id = %(tag)s " if tag_id is not None else ""
+        f"JOIN {TAGGING} t ON t.person_id = p.id AND t.tag_id = %(tag)s "
+        if tag_id is not None
+        else ""
     )
     params = {"run": run.pk, "nation": nation_id, "tag": tag_id}
     with connection.cursor() as cursor:
@@ -302,8 +304,10 @@ def outcomes(run: MatchRun) -> Iterator[Outcome]:
                 candidates[seq].append(candidate)
     refs = MatchIncoming.objects.filter(run=run).values_list("seq", "ref")
     ref_by_seq = dict(refs.iterator(chunk_size=STAGE_BATCH))
-    results = MatchResult.objects.filter(run=run).order_by("seq").values_list(
-        "seq", "status", "person_id", "rule", "reason"
+    results = (
+        MatchResult.objects.filter(run=run)
+        .order_by("seq")
+        .values_list("seq", "status", "person_id", "rule", "reason")
     )
     for seq, status, person_id, rule, reason in results.iterator(chunk_size=STAGE_BATCH):
         single = [person_id] if status == MatchStatus.AMBIGUOUS and person_id is not None else []
@@ -332,6 +336,8 @@ def match_values(
             run_discard(run)
 
 
-def match_one(*, nation: Nation, values: dict[str, Any], id_fields: Sequence[str] | None = None) -> Outcome:
+def match_one(
+    *, nation: Nation, values: dict[str, Any], id_fields: Sequence[str] | None = None
+) -> Outcome:
     fields = list(id_fields) if id_fields is not None else default_id_fields()
     return match_values(nation=nation, rows=[(0, values)], id_fields=fields)[0]

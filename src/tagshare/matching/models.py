@@ -82,4 +82,6 @@ class MatchResult(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "seq"], name="match_result_seq")]
-        indexes = [models.Index(fields=["run", "status", "person_id"], name="match_result_person_idx")]
+        indexes = [
+            models.Index(fields=["run", "status", "person_id"], name="match_result_person_idx")
+        ]

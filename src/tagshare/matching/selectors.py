@@ -41,9 +41,15 @@ def possible_duplicates(nation: Nation, *, limit: int = 500) -> list[DuplicateGr
             .order_by("last_key", "first_key")[:limit]
         )
         for key in by_phone:
-            ids = tuple(sorted(named.filter(
-                first_key=key["first_key"], last_key=key["last_key"], **{column: key[column]}
-            ).values_list("id", flat=True)))
+            ids = tuple(
+                sorted(
+                    named.filter(
+                        first_key=key["first_key"],
+                        last_key=key["last_key"],
+                        **{column: key[column]},
+                    ).values_list("id", flat=True)
+                )
+            )
             if not any(g.person_ids == ids for g in groups):
                 groups.append(DuplicateGroup("same name and phone", ids))
     return groups[:limit]

@@ -15,7 +15,9 @@ from tagshare.nations.models import ApiToken, Nation, Plan, Role, User, slug_val
 TOKEN_PREFIX = "tgs_"
 
 
-def nation_create(*, slug: str, name: str, plan: str = Plan.ORGANIZATION, default_region: str = "US") -> Nation:
+def nation_create(
+    *, slug: str, name: str, plan: str = Plan.ORGANIZATION, default_region: str = "US"
+) -> Nation:
     slug = slug.strip()
     try:
         slug_validator(slug)
@@ -25,7 +27,9 @@ def nation_create(*, slug: str, name: str, plan: str = Plan.ORGANIZATION, defaul
         raise ValidationFailed(f"Unknown plan {plan!r}; choose one of {', '.join(Plan.values)}.")
     region = default_region.strip().upper()
     if len(region) != 2 or not region.isalpha():
-        raise ValidationFailed(f"Default region {default_region!r} must be a 2-letter country code.")
+        raise ValidationFailed(
+            f"Default region {default_region!r} must be a 2-letter country code."
+        )
     if not name.strip():
         raise ValidationFailed("A nation needs a name.")
     try:
@@ -45,8 +49,13 @@ def nation_by_slug(slug: str) -> Nation:
 
 
 def user_create(
-    *, nation: Nation, email: str, role: str = Role.STAFF, password: str | None = None,
-    first_name: str = "", last_name: str = "",
+    *,
+    nation: Nation,
+    email: str,
+    role: str = Role.STAFF,
+    password: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
 ) -> User:
     email = email.strip().lower()
     if "@" not in email:
@@ -56,8 +65,12 @@ def user_create(
     if User.objects.filter(nation=nation, email=email).exists():
         raise Conflict(f"{email} is already a user of {nation.slug}.")
     user = User(
-        username=f"{nation.slug}/{email}", email=email, nation=nation, role=role,
-        first_name=first_name, last_name=last_name,
+        username=f"{nation.slug}/{email}",
+        email=email,
+        nation=nation,
+        role=role,
+        first_name=first_name,
+        last_name=last_name,
     )
     if password:
         user.set_password(password)

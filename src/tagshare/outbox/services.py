@@ -27,9 +27,7 @@ def emit(*, nation_id: int, kind: str, person_id: int | None, payload: dict[str,
     """Record an event with the change that caused it. Must run inside the change's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox events must be written inside the transaction of the change")
-    OutboxEvent.objects.create(
-        nation_id=nation_id, kind=kind, person_id=person_id, payload=payload
-    )
+    OutboxEvent.objects.create(nation_id=nation_id, kind=kind, person_id=person_id, payload=payload)
     transaction.on_commit(_wake)
 
 

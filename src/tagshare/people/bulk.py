@@ -16,9 +16,10 @@ import json
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, models, transaction
 from django.utils import timezone
 
 from tagshare.dbcopy import RowStore, Table, store_for_connection
@@ -79,10 +80,13 @@ def people_bulk_create(
     store = store_for_connection()
     report = _Report()
     written = _WrittenRows()
+    statistics = _PlannerStatistics()
     created = 0
     with transaction.atomic():
         for batch in _batches(rows, batch_size, first_row):
-            candidates = [row for number, raw in batch if (row := _clean_row(number, raw, report, precleaned))]
+            candidates = [
+                row for number, raw in batch if (row := _clean_row(number, raw, report, precleaned))
+            ]
             accepted = _check_identities(nation, candidates, report, written)
             if report.full:
                 break
@@ -90,6 +94,7 @@ def people_bulk_create(
                 # Rows after a bad one are still written (and rolled back at the end), so that
                 # their clashes with each other are found and the report is complete.
                 created += _write_batch(store, nation, actor, accepted, written, on_created)
+                statistics.after_batch(created)
         if report.errors:
             raise report.failure()
         if created:
@@ -127,7 +132,9 @@ class _Report:
 
     def failure(self) -> ValidationFailed:
         rows = len(self.bad_rows)
-        first = "; ".join(f"{key}: {message}" for key, message in itertools.islice(self.errors.items(), 3))
+        first = "; ".join(
+            f"{key}: {message}" for key, message in itertools.islice(self.errors.items(), 3)
+        )
         more = "; …" if len(self.errors) > 3 else ""
         cut = f" (only the first {MAX_REPORTED_ERRORS} problems are listed)" if self.full else ""
         what = "1 row is" if rows == 1 else f"{rows} rows are"
@@ -233,15 +240,12 @@ def _check_identities(
                 bad.add(row.number)
             else:
                 seen_emails[address] = (row, slot)
+    clashes: list[tuple[_Row, str, int, Callable[[str], str]]] = []  # row, field, holder, message
     if seen_emails:
-        holders = PersonEmail.objects.filter(nation=nation, address__in=list(seen_emails))
-        for address, person_id, first, last, email1 in holders.values_list(
-            "address", "person_id", "person__first_name", "person__last_name", "person__email1"
-        ):
+        keys = [(address,) for address in seen_emails]
+        for (address,), person_id in _holders(nation, PersonEmail, ("address",), "person_id", keys):
             row, slot = seen_emails[address]
-            holder = written.describe(person_id, first, last, email1)
-            report.add(row.number, slot, _email_clash(slot, address, holder))
-            bad.add(row.number)
+            clashes.append((row, slot, person_id, partial(_email_clash, slot, address)))
 
     for spec in _UNIQUE_SPECS:
         seen_keys: dict[tuple[Any, ...], _Row] = {}
@@ -250,22 +254,112 @@ def _check_identities(
             if key is None:
                 continue
             if key in seen_keys:
-                report.add(row.number, spec.name, _id_clash(spec, key, f"row {seen_keys[key].number}"))
+                report.add(
+                    row.number, spec.name, _id_clash(spec, key, f"row {seen_keys[key].number}")
+                )
                 bad.add(row.number)
             else:
                 seen_keys[key] = row
         if not seen_keys:
             continue
-        stored = Person.objects.filter(
-            nation=nation, **{f"{spec.name}__in": {key[0] for key in seen_keys}}
-        ).values_list(spec.name, *spec.unique_with, "id", "first_name", "last_name", "email1")
-        for *key_values, person_id, first, last, email1 in stored:
-            clashing = seen_keys.get(tuple(key_values))
-            if clashing is not None:
-                holder = written.describe(person_id, first, last, email1)
-                report.add(clashing.number, spec.name, _id_clash(spec, tuple(key_values), holder))
-                bad.add(clashing.number)
+        columns = (spec.name, *spec.unique_with)
+        for key, person_id in _holders(nation, Person, columns, "id", list(seen_keys)):
+            message = partial(_id_clash, spec, key)
+            clashes.append((seen_keys[key], spec.name, person_id, message))
+
+    if clashes:
+        holders = _describe_holders(nation, {person_id for _, _, person_id, _ in clashes}, written)
+        for row, name, person_id, message in clashes:
+            report.add(row.number, name, message(holders[person_id]))
+            bad.add(row.number)
     return [row for row in rows if row.number not in bad]
+
+
+def _holders(
+    nation: Nation,
+    model: type[models.Model],
+    columns: tuple[str, ...],
+    holder: str,
+    keys: list[tuple[Any, ...]],
+) -> list[tuple[tuple[Any, ...], int]]:
+    """(key, holder id) for each key (values of `columns`) already stored in this nation.
+
+    Every key is looked up through its unique index, whatever the planner believes: the tables
+    grow inside this transaction, so their statistics say "small" and, left to itself,
+    PostgreSQL would scan the whole nation for every batch (quadratic in the row count).
+    """
+    table = model._meta.db_table
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        names = [f"k{i}" for i in range(len(columns))]
+        arrays = ", ".join(["%s::text[]"] * len(columns))
+        match = " AND ".join(f"{quote(c)} = k.{n}" for c, n in zip(columns, names, strict=True))
+        # LIMIT 1 keeps the subquery from being flattened into a join, so each key is one
+        # index probe (a nested loop) rather than a hash join over a scan of the table.
+        sql = (
+            f"SELECT {', '.join(f'k.{n}' for n in names)}, h.holder"
+            f" FROM unnest({arrays}) AS k({', '.join(names)})"
+            f" CROSS JOIN LATERAL (SELECT {quote(holder)} AS holder FROM {quote(table)}"
+            f" WHERE nation_id = %s AND {match} LIMIT 1) AS h"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql, [*([str(k[i]) for k in keys] for i in range(len(columns))), nation.pk]
+            )
+            return [(tuple(found[:-1]), found[-1]) for found in cursor.fetchall()]
+    wanted = set(keys)
+    found: list[tuple[tuple[Any, ...], int]] = []
+    firsts = sorted({key[0] for key in keys})
+    for start in range(0, len(firsts), _SQLITE_IN_CHUNK):
+        stored = (
+            model._default_manager.filter(
+                nation=nation, **{f"{columns[0]}__in": firsts[start : start + _SQLITE_IN_CHUNK]}
+            )
+            .order_by()
+            .values_list(*columns, holder)
+        )
+        for *key_values, holder_id in stored:
+            if tuple(key_values) in wanted:
+                found.append((tuple(key_values), holder_id))
+    return found
+
+
+class _PlannerStatistics:
+    """Keeps PostgreSQL's table statistics in step with the tables this call grows.
+
+    Rows inserted by an open transaction are invisible to autovacuum, so a table that grows from
+    nothing inside this call still looks empty to the planner, which then stops telling one
+    index from another (a lookup may walk every profile of the nation, per batch). ANALYZE does
+    see this transaction's rows; running it whenever the rows written have doubled keeps the
+    plans right at a cost of O(log n) ANALYZE runs.
+    """
+
+    FIRST_AT = 10_000  # below this, even a bad plan reads little
+    TABLES = (Person._meta.db_table, PersonEmail._meta.db_table)
+
+    def __init__(self) -> None:
+        self.next_at = self.FIRST_AT if connection.vendor == "postgresql" else None
+
+    def after_batch(self, written: int) -> None:
+        if self.next_at is None or written < self.next_at:
+            return
+        self.next_at = written * 2
+        tables = ", ".join(map(connection.ops.quote_name, self.TABLES))
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                # ANALYZE keeps its lock to the end of the transaction: when another bulk
+                # create holds it, go on with older statistics rather than wait for it.
+                cursor.execute("SELECT current_setting('lock_timeout')")
+                (previous,) = cursor.fetchone()
+                cursor.execute("SELECT set_config('lock_timeout', '200ms', true)")
+                cursor.execute(f"ANALYZE {tables}")
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+        except OperationalError:
+            pass
+
+
+# SQLite allows 32,766 parameters a statement; a batch of 5,000 rows with four emails fits once.
+_SQLITE_IN_CHUNK = 20_000
 
 
 def _email_clash(slot: str, address: str, holder: str) -> str:
@@ -279,7 +373,9 @@ def _email_clash(slot: str, address: str, holder: str) -> str:
 def _id_clash(spec: FieldSpec, key: tuple[Any, ...], holder: str) -> str:
     scope = ""
     if spec.unique_with:
-        scope = " in " + ", ".join(f"{c} {v!r}" for c, v in zip(spec.unique_with, key[1:], strict=True))
+        scope = " in " + ", ".join(
+            f"{c} {v!r}" for c, v in zip(spec.unique_with, key[1:], strict=True)
+        )
     return (
         f"{spec.label} {key[0]!r}{scope} is already in {holder}; unique IDs are unique within a "
         "nation."
@@ -305,12 +401,25 @@ class _WrittenRows:
                 return numbers[ids.index(person_id)]
         return None
 
-    def describe(self, person_id: int, first: str, last: str, email1: str) -> str:
-        number = self.row_of(person_id)
+
+def _describe_holders(
+    nation: Nation, person_ids: set[int], written: _WrittenRows
+) -> dict[int, str]:
+    """ "row 12" for a profile made earlier in this call, else its name and id (errors only)."""
+    described: dict[int, str] = {}
+    stored = person_ids.copy()
+    for person_id in person_ids:
+        number = written.row_of(person_id)
         if number is not None:
-            return f"row {number}"
-        name = f"{first} {last}".strip() or email1 or f"Person {person_id}"
-        return f"{name} (person {person_id})"
+            described[person_id] = f"row {number}"
+            stored.discard(person_id)
+    if stored:
+        for person_id, first, last, email1 in Person.objects.filter(
+            nation=nation, pk__in=stored
+        ).values_list("id", "first_name", "last_name", "email1"):
+            name = f"{first} {last}".strip() or email1 or f"Person {person_id}"
+            described[person_id] = f"{name} (person {person_id})"
+    return described
 
 
 def _compact(numbers: list[int]) -> Sequence[int]:
@@ -333,7 +442,10 @@ _PERSON_INDEX = {column: i for i, column in enumerate(_PERSON.columns)}
 # Catalog field -> [(address part or None, column index)].
 _FIELD_SLOTS: dict[str, list[tuple[str | None, int]]] = {
     spec.name: (
-        [(part, _PERSON_INDEX[column]) for part, column in catalog.address_columns(spec.name).items()]
+        [
+            (part, _PERSON_INDEX[column])
+            for part, column in catalog.address_columns(spec.name).items()
+        ]
         if spec.is_address
         else [(None, _PERSON_INDEX[spec.name])]
     )
@@ -366,7 +478,11 @@ def _write_batch(
         for name, value in row.written.items():
             for part, index in _FIELD_SLOTS[name]:
                 person[index] = value if part is None else value[part]
-            history[name] = {"old": _FRESH_JSON[name], "new": values.to_json(value), "version": version}
+            history[name] = {
+                "old": _FRESH_JSON[name],
+                "new": values.to_json(value),
+                "version": version,
+            }
         if row.written.keys() & KEY_SOURCE_FIELDS:
             sources = {name: row.written.get(name) for name in KEY_SOURCE_FIELDS}
             for column, key in match_keys(sources, region).items():
@@ -386,10 +502,36 @@ def _write_batch(
         for slot, address in row.emails.items():
             emails.append((nation.pk, person_id, slot, address))
         changes.append(
-            (change_id, nation.pk, person_id, "create", source, user_id, share_id, dumps(history), now)
+            (
+                change_id,
+                nation.pk,
+                person_id,
+                "create",
+                source,
+                user_id,
+                share_id,
+                dumps(history),
+                now,
+            )
         )
-        payload = {"change_id": change_id, "fields": sorted(history), "source": source, "share_id": share_id}
-        events.append((nation.pk, person_id, EventKind.PERSON_CREATED.value, dumps(payload), now, None, 0, None))
+        payload = {
+            "change_id": change_id,
+            "fields": sorted(history),
+            "source": source,
+            "share_id": share_id,
+        }
+        events.append(
+            (
+                nation.pk,
+                person_id,
+                EventKind.PERSON_CREATED.value,
+                dumps(payload),
+                now,
+                None,
+                0,
+                None,
+            )
+        )
     try:
         store.insert(_PERSON, people)
         store.insert(_EMAIL, emails)

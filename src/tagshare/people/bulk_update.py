@@ -76,15 +76,40 @@ def people_bulk_update(
         for (person, history), change_id in zip(written, change_ids, strict=True):
             person.updated_at = now
             people.append(person)
-            email_slots.extend((person.pk, slot) for slot in history if slot in catalog.EMAIL_FIELDS)
-            changes_rows.append(
-                (change_id, nation.pk, person.pk, kind, actor.source, actor.user_id, actor.share_id,
-                 json.dumps(history), stamp)
+            email_slots.extend(
+                (person.pk, slot) for slot in history if slot in catalog.EMAIL_FIELDS
             )
-            payload = {"change_id": change_id, "fields": sorted(history), "source": actor.source,
-                       "share_id": actor.share_id}
-            events.append((nation.pk, person.pk, EventKind.PERSON_UPDATED.value, json.dumps(payload),
-                           stamp, None, 0, None))
+            changes_rows.append(
+                (
+                    change_id,
+                    nation.pk,
+                    person.pk,
+                    kind,
+                    actor.source,
+                    actor.user_id,
+                    actor.share_id,
+                    json.dumps(history),
+                    stamp,
+                )
+            )
+            payload = {
+                "change_id": change_id,
+                "fields": sorted(history),
+                "source": actor.source,
+                "share_id": actor.share_id,
+            }
+            events.append(
+                (
+                    nation.pk,
+                    person.pk,
+                    EventKind.PERSON_UPDATED.value,
+                    json.dumps(payload),
+                    stamp,
+                    None,
+                    0,
+                    None,
+                )
+            )
         _update_rows(written)
         _reindex_emails(nation, email_slots, {p.pk: p for p in people})
         store.insert(_CHANGE, changes_rows)
@@ -112,7 +137,11 @@ def _apply(write: Write, nation: Nation) -> dict[str, Any]:
             version = Version(clock.next_after(current.ts if current else 0), nation.pk)
         values.write(person, name, new)
         stored[name] = version.as_json()
-        history[name] = {"old": values.to_json(old), "new": values.to_json(new), "version": version.as_json()}
+        history[name] = {
+            "old": values.to_json(old),
+            "new": values.to_json(new),
+            "version": version.as_json(),
+        }
     if not history:
         return history
     person.field_versions = stored
@@ -149,11 +178,17 @@ def _refuse_clashes(nation: Nation, writes: Sequence[Write]) -> list[Refused]:
                     owner = write.person.pk  # the first claim in the batch takes it
                 if owner != write.person.pk:
                     write.changes.pop(slot)
-                    refused.append(Refused(write.person.pk, slot, f"{address} belongs to person {owner}"))
+                    refused.append(
+                        Refused(write.person.pk, slot, f"{address} belongs to person {owner}")
+                    )
     for spec in catalog.FIELDS:
         if not spec.unique:
             continue
-        claims = [(w, w.changes[spec.name], _scope(w, spec.unique_with)) for w in writes if w.changes.get(spec.name)]
+        claims = [
+            (w, w.changes[spec.name], _scope(w, spec.unique_with))
+            for w in writes
+            if w.changes.get(spec.name)
+        ]
         if not claims:
             continue
         taken: dict[tuple[Any, ...], int] = {}
@@ -167,7 +202,13 @@ def _refuse_clashes(nation: Nation, writes: Sequence[Write]) -> list[Refused]:
             owner = taken.setdefault(key, write.person.pk)
             if owner != write.person.pk:
                 write.changes.pop(spec.name)
-                refused.append(Refused(write.person.pk, spec.name, f"{spec.label} {value!r} belongs to person {owner}"))
+                refused.append(
+                    Refused(
+                        write.person.pk,
+                        spec.name,
+                        f"{spec.label} {value!r} belongs to person {owner}",
+                    )
+                )
     return refused
 
 
@@ -179,7 +220,9 @@ def _scope(write: Write, columns: tuple[str, ...]) -> tuple[str, ...]:
     out = []
     for column in columns:
         part = column.split("_", 1)[1]
-        out.append(registered.get(part, "") if registered is not None else getattr(write.person, column))
+        out.append(
+            registered.get(part, "") if registered is not None else getattr(write.person, column)
+        )
     return tuple(out)
 
 
@@ -224,14 +267,19 @@ def _update_rows(written: list[tuple[Person, dict[str, Any]]]) -> None:
             sql = f"UPDATE {quote(Person._meta.db_table)} SET {assignments} WHERE id = %s"
             plan = [(fields[c].attname, _adapter(fields[c])) for c in columns]
             rows = [
-                [adapt(getattr(p, attname)) if adapt else getattr(p, attname) for attname, adapt in plan]
+                [
+                    adapt(getattr(p, attname)) if adapt else getattr(p, attname)
+                    for attname, adapt in plan
+                ]
                 + [p.pk]
                 for p in people
             ]
             cursor.executemany(sql, rows)
 
 
-def _reindex_emails(nation: Nation, slots: list[tuple[int, str]], people: Mapping[int, Person]) -> None:
+def _reindex_emails(
+    nation: Nation, slots: list[tuple[int, str]], people: Mapping[int, Person]
+) -> None:
     if not slots:
         return
     by_slot: dict[str, list[int]] = {}

@@ -152,7 +152,14 @@ _OPTIONAL_PLAIN: tuple[FieldSpec, ...] = (
 
 def _opt_in_id(name: str, label: str, unique_with: tuple[str, ...] = ()) -> FieldSpec:
     return _f(
-        name, Kind.TEXT, "unique IDs", O, label, unique=True, opt_in_id=True, unique_with=unique_with
+        name,
+        Kind.TEXT,
+        "unique IDs",
+        O,
+        label,
+        unique=True,
+        opt_in_id=True,
+        unique_with=unique_with,
     )
 
 
@@ -192,7 +199,14 @@ ADDRESS_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.is_address)
 MAX_EMAILS = len(EMAIL_FIELDS)
 
 # Never synced (SPEC §2.1): kept on the profile, but outside the catalog of shareable fields.
-NEVER_SYNCED: tuple[str, ...] = ("id", "is_supporter", "is_prospect", "created_at", "updated_at", "tags")
+NEVER_SYNCED: tuple[str, ...] = (
+    "id",
+    "is_supporter",
+    "is_prospect",
+    "created_at",
+    "updated_at",
+    "tags",
+)
 
 
 @cache

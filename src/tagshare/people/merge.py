@@ -28,7 +28,9 @@ def person_merge(*, nation: Nation, actor: Actor, keep: Person, other: Person) -
     if keep.pk == other.pk:
         raise ValidationFailed("Choose two different profiles to merge.")
     with transaction.atomic():
-        locked = {p.pk: p for p in Person.objects.select_for_update().filter(pk__in=[keep.pk, other.pk])}
+        locked = {
+            p.pk: p for p in Person.objects.select_for_update().filter(pk__in=[keep.pk, other.pk])
+        }
         kept, gone = locked[keep.pk], locked[other.pk]
         changes, conflicts = _fold(kept, gone)
         gone_id = gone.pk
@@ -42,8 +44,12 @@ def person_merge(*, nation: Nation, actor: Actor, keep: Person, other: Person) -
         )
         if change is None:
             change = PersonChange.objects.create(
-                nation=nation, person=kept, kind="merge", source=actor.source,
-                actor_id=actor.user_id, changes={},
+                nation=nation,
+                person=kept,
+                kind="merge",
+                source=actor.source,
+                actor_id=actor.user_id,
+                changes={},
             )
         for name, other_value in conflicts.items():
             change.changes[name] = {
@@ -54,7 +60,9 @@ def person_merge(*, nation: Nation, actor: Actor, keep: Person, other: Person) -
             }
         change.save(update_fields=["changes"])
         outbox.emit(
-            nation_id=nation.pk, kind=EventKind.PERSON_MERGED, person_id=kept.pk,
+            nation_id=nation.pk,
+            kind=EventKind.PERSON_MERGED,
+            person_id=kept.pk,
             payload={"merged_person_id": gone_id, "change_id": change.pk},
         )
     keep.refresh_from_db()
@@ -65,9 +73,12 @@ def _fold(kept: Person, gone: Person) -> tuple[dict[str, Any], dict[str, Any]]:
     """Values the kept profile takes (its blanks, the other's emails) and the conflicts it wins."""
     changes: dict[str, Any] = {}
     conflicts: dict[str, Any] = {}
-    have = [values.normalise_email(getattr(kept, n)) for n in catalog.EMAIL_FIELDS if getattr(kept, n)]
+    have = [
+        values.normalise_email(getattr(kept, n)) for n in catalog.EMAIL_FIELDS if getattr(kept, n)
+    ]
     extra = [
-        getattr(gone, n) for n in catalog.EMAIL_FIELDS
+        getattr(gone, n)
+        for n in catalog.EMAIL_FIELDS
         if getattr(gone, n) and values.normalise_email(getattr(gone, n)) not in have
     ]
     free = [n for n in catalog.EMAIL_FIELDS if not getattr(kept, n)]

@@ -28,7 +28,10 @@ def access_person_by_id(nation: Nation, person_id: int | str) -> Person:
 
 
 def people_list(
-    nation: Nation, *, search: str = "", updated_since: dt.datetime | None = None,
+    nation: Nation,
+    *,
+    search: str = "",
+    updated_since: dt.datetime | None = None,
     tag: str | None = None,
 ) -> QuerySet[Person]:
     qs = Person.objects.filter(nation=nation)
@@ -59,7 +62,9 @@ def person_by_email(nation: Nation, email: str) -> Person:
     return row.person
 
 
-def person_history(nation: Nation, person: Person, *, field: str | None = None) -> list[dict[str, Any]]:
+def person_history(
+    nation: Nation, person: Person, *, field: str | None = None
+) -> list[dict[str, Any]]:
     """One entry per changed field per write, newest first."""
     if person.nation_id != nation.pk:
         raise NotFound("Person not found.")

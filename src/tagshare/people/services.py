@@ -43,7 +43,9 @@ def person_create(
     cleaned = values.clean_changes(dict(values_in))
     person = Person(nation=nation, is_prospect=is_prospect)
     with transaction.atomic():
-        _write(person, nation=nation, actor=actor, cleaned=cleaned, versions=versions, kind="create")
+        _write(
+            person, nation=nation, actor=actor, cleaned=cleaned, versions=versions, kind="create"
+        )
         if is_supporter is not None:
             person.is_supporter = is_supporter
             Person.objects.filter(pk=person.pk).update(is_supporter=is_supporter)
@@ -69,13 +71,19 @@ def person_update(
     cleaned = values.clean_changes(dict(changes))
     with transaction.atomic():
         locked = Person.objects.select_for_update().get(pk=person.pk)
-        change = _write(locked, nation=nation, actor=actor, cleaned=cleaned, versions=versions, kind=kind)
+        change = _write(
+            locked, nation=nation, actor=actor, cleaned=cleaned, versions=versions, kind=kind
+        )
     _refresh_from(person, locked)
     return change
 
 
 def person_set_status(
-    *, nation: Nation, actor: Actor, person: Person, is_supporter: bool | None = None,
+    *,
+    nation: Nation,
+    actor: Actor,
+    person: Person,
+    is_supporter: bool | None = None,
     is_prospect: bool | None = None,
 ) -> None:
     """Supporter/prospect flags are nation-local and never synced, so they carry no version."""
@@ -94,7 +102,9 @@ def person_set_status(
             setattr(person, key, flag)
 
 
-def person_add_email(*, nation: Nation, actor: Actor, person: Person, email: str) -> PersonChange | None:
+def person_add_email(
+    *, nation: Nation, actor: Actor, person: Person, email: str
+) -> PersonChange | None:
     """Put an email into the first free slot; a fifth email is refused, never dropped."""
     _check_owned(person, nation)
     wanted = values.normalise_email(email)
@@ -136,8 +146,11 @@ def person_restore_value(
     if which not in ("old", "new"):
         raise ValidationFailed("Choose which value to restore: 'old' or 'new'.")
     return person_update(
-        nation=nation, actor=actor, person=person,
-        changes={field: change.changes[field][which]}, kind="restore",
+        nation=nation,
+        actor=actor,
+        person=person,
+        changes={field: change.changes[field][which]},
+        kind="restore",
     )
 
 
@@ -199,7 +212,8 @@ def _write(
     person.field_versions = stored_versions
     if changed.keys() & KEY_SOURCE_FIELDS:
         for column, key in match_keys(
-            {source: values.read(person, source) for source in KEY_SOURCE_FIELDS}, nation.default_region
+            {source: values.read(person, source) for source in KEY_SOURCE_FIELDS},
+            nation.default_region,
         ).items():
             setattr(person, column, key)
     if "support_level" in changed:
@@ -217,15 +231,24 @@ def _write(
         raise Conflict(f"This change clashes with another profile: {exc}") from None
 
     change = PersonChange.objects.create(
-        nation=nation, person=person, kind=kind, source=actor.source,
-        actor_id=actor.user_id, share_id=actor.share_id, changes=history,
+        nation=nation,
+        person=person,
+        kind=kind,
+        source=actor.source,
+        actor_id=actor.user_id,
+        share_id=actor.share_id,
+        changes=history,
     )
     outbox.emit(
         nation_id=nation.pk,
         kind=EventKind.PERSON_CREATED if creating else EventKind.PERSON_UPDATED,
         person_id=person.pk,
-        payload={"change_id": change.pk, "fields": sorted(history), "source": actor.source,
-                 "share_id": actor.share_id},
+        payload={
+            "change_id": change.pk,
+            "fields": sorted(history),
+            "source": actor.source,
+            "share_id": actor.share_id,
+        },
     )
     return change
 
@@ -241,7 +264,11 @@ def supporter_status_for_level(level: int | None) -> bool | None:
 
 def _check_identity(person: Person, nation: Nation, *, changed_fields: set[str]) -> None:
     """Refuse clashes with other profiles with a message naming the other profile."""
-    others = Person.objects.filter(nation=nation).exclude(pk=person.pk) if person.pk else Person.objects.filter(nation=nation)
+    others = (
+        Person.objects.filter(nation=nation).exclude(pk=person.pk)
+        if person.pk
+        else Person.objects.filter(nation=nation)
+    )
     errors: dict[str, str] = {}
     seen: dict[str, str] = {}
     for name in catalog.EMAIL_FIELDS:
@@ -265,7 +292,9 @@ def _check_identity(person: Person, nation: Nation, *, changed_fields: set[str])
                 " another email."
             )
     for spec in catalog.FIELDS:
-        if not spec.unique or spec.name not in changed_fields | set(_qualifier_fields(changed_fields)):
+        if not spec.unique or spec.name not in changed_fields | set(
+            _qualifier_fields(changed_fields)
+        ):
             continue
         value = getattr(person, spec.name)
         if value is None:
@@ -300,7 +329,14 @@ def _sync_email_index(person: Person, nation: Nation, *, creating: bool) -> None
         stale = [row.pk for slot, row in current.items() if wanted.get(slot) != row.address]
         if stale:
             PersonEmail.objects.filter(pk__in=stale).delete()
-        wanted = {slot: addr for slot, addr in wanted.items() if slot not in current or current[slot].pk in stale}
+        wanted = {
+            slot: addr
+            for slot, addr in wanted.items()
+            if slot not in current or current[slot].pk in stale
+        }
     PersonEmail.objects.bulk_create(
-        [PersonEmail(nation=nation, person=person, slot=slot, address=addr) for slot, addr in wanted.items()]
+        [
+            PersonEmail(nation=nation, person=person, slot=slot, address=addr)
+            for slot, addr in wanted.items()
+        ]
     )

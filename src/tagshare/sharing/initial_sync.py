@@ -56,7 +56,9 @@ def share_initial_sync(
     share: TagShare, *, progress: Progress | None = None, batch: int | None = None
 ) -> ShareSyncJob:
     batch = batch or BATCH
-    job = ShareSyncJob.objects.create(share=share, status=JobStatus.RUNNING, started_at=timezone.now())
+    job = ShareSyncJob.objects.create(
+        share=share, status=JobStatus.RUNNING, started_at=timezone.now()
+    )
     report = progress or (lambda phase, done, total: None)
 
     def phase(name: str, done: int = 0, total: int = 0) -> None:
@@ -93,7 +95,9 @@ def match_and_link(share: TagShare) -> int:
     """Match tagged sender profiles that have no live link yet; returns how many were matched."""
     params = {"share": share.pk}
     with transaction.atomic():
-        run = engine.run_create(nation=share.receiver, id_fields=engine.default_id_fields(share.opt_in_ids))
+        run = engine.run_create(
+            nation=share.receiver, id_fields=engine.default_id_fields(share.opt_in_ids)
+        )
         engine.stage_people(run, nation_id=share.sender_id, tag_id=share.tag_id)
         with connection.cursor() as cursor:
             # Already linked (a resumed run): not matched again. Staged people have seq = ref.
@@ -155,9 +159,9 @@ def new_profile_status(share: TagShare, row: dict[str, Any]) -> tuple[bool, bool
     if "support_level" in share.synced_fields and row.get("support_level"):
         return row["support_level"] in (1, 2), False
     reachable = (
-        any(row.get(f) for f in catalog.EMAIL_FIELDS) and row.get("email_opt_in") is not False
-    ) or (row.get("mobile") and row.get("mobile_opt_in") is not False) or (
-        row.get("phone") and not row.get("do_not_call")
+        (any(row.get(f) for f in catalog.EMAIL_FIELDS) and row.get("email_opt_in") is not False)
+        or (row.get("mobile") and row.get("mobile_opt_in") is not False)
+        or (row.get("phone") and not row.get("do_not_call"))
     )
     return bool(reachable and not row.get("do_not_contact")), False
 
@@ -181,12 +185,18 @@ def create_missing(share: TagShare, *, batch: int = BATCH) -> int:
                 row = {f: values.read(sender, f) for f in fields}
                 row = {f: v for f, v in row.items() if not values.is_blank(v)}
                 versions = {
-                    f: v for f in row if (v := Version.from_json(sender.field_versions.get(f))) is not None
+                    f: v
+                    for f in row
+                    if (v := Version.from_json(sender.field_versions.get(f))) is not None
                 }
                 supporter, prospect = new_profile_status(share, row)
                 person = person_create(
-                    nation=share.receiver, actor=actor, values_in=_unique_safe(share, row),
-                    is_supporter=supporter, is_prospect=prospect, versions=versions,
+                    nation=share.receiver,
+                    actor=actor,
+                    values_in=_unique_safe(share, row),
+                    is_supporter=supporter,
+                    is_prospect=prospect,
+                    versions=versions,
                 )
                 link.receiver_person = person
                 link.state = LinkState.SYNCED
@@ -202,12 +212,18 @@ def _unique_safe(share: TagShare, row: dict[str, Any]) -> dict[str, Any]:
 
     safe = dict(row)
     for slot in catalog.EMAIL_FIELDS:
-        if slot in safe and PersonEmail.objects.filter(
-            nation=share.receiver, address=values.normalise_email(safe[slot])
-        ).exists():
+        if (
+            slot in safe
+            and PersonEmail.objects.filter(
+                nation=share.receiver, address=values.normalise_email(safe[slot])
+            ).exists()
+        ):
             safe.pop(slot)
     for name in catalog.UNIQUE_IDS:
-        if name in safe and Person.objects.filter(nation=share.receiver, **{name: safe[name]}).exists():
+        if (
+            name in safe
+            and Person.objects.filter(nation=share.receiver, **{name: safe[name]}).exists()
+        ):
             safe.pop(name)
     return safe
 
@@ -221,12 +237,20 @@ def tag_linked(share: TagShare) -> int:
         return 0
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     payload = json.dumps(
-        {"tag_id": share.receiver_tag_id, "tag": share.shared_tag_name, "source": "share", "share_id": share.pk}
+        {
+            "tag_id": share.receiver_tag_id,
+            "tag": share.shared_tag_name,
+            "source": "share",
+            "share_id": share.pk,
+        }
     )
     json_param = "%(payload)s::jsonb" if connection.vendor == "postgresql" else "%(payload)s"
     params = {
-        "share": share.pk, "tag": share.receiver_tag_id, "now": now,
-        "payload": payload, "nation": share.receiver_id,
+        "share": share.pk,
+        "tag": share.receiver_tag_id,
+        "now": now,
+        "payload": payload,
+        "nation": share.receiver_id,
     }
     missing = (
         f"FROM {LINK} l WHERE l.share_id = %(share)s AND l.state IN {LINKED_SQL} "
@@ -257,7 +281,9 @@ def tag_linked(share: TagShare) -> int:
 # --- 4. reconciling fields -------------------------------------------------------------------
 
 
-def reconcile_matched(share: TagShare, *, batch: int = BATCH, progress: Progress | None = None) -> int:
+def reconcile_matched(
+    share: TagShare, *, batch: int = BATCH, progress: Progress | None = None
+) -> int:
     total = ShareLink.objects.filter(share=share, state=LinkState.MATCHED).count()
     done = 0
     while True:
@@ -304,10 +330,28 @@ def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
             elif share.sync_option == SyncOption.ACCEPT_ALL:
                 _put(r_write, name, sv, s_ver)
             elif share.sync_option == SyncOption.REVIEW:
-                proposals.append(Proposal(share.pk, share.receiver_id, receiver.pk, name,
-                                          values.to_json(rv), values.to_json(sv), s_ver or Version(0, share.sender_id)))
-                proposals.append(Proposal(share.pk, share.sender_id, sender.pk, name,
-                                          values.to_json(sv), values.to_json(rv), r_ver or Version(0, share.receiver_id)))
+                proposals.append(
+                    Proposal(
+                        share.pk,
+                        share.receiver_id,
+                        receiver.pk,
+                        name,
+                        values.to_json(rv),
+                        values.to_json(sv),
+                        s_ver or Version(0, share.sender_id),
+                    )
+                )
+                proposals.append(
+                    Proposal(
+                        share.pk,
+                        share.sender_id,
+                        sender.pk,
+                        name,
+                        values.to_json(sv),
+                        values.to_json(rv),
+                        r_ver or Version(0, share.receiver_id),
+                    )
+                )
             # blank_only: both keep their own value until one side writes.
         if r_write.changes:
             to_receiver.append(r_write)
@@ -315,7 +359,9 @@ def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
             to_sender.append(s_write)
         link.state = LinkState.SYNCED
     actor = Actor.share(share.pk)
-    refused = people_bulk_update(nation=share.receiver, actor=actor, writes=to_receiver, kind="share")
+    refused = people_bulk_update(
+        nation=share.receiver, actor=actor, writes=to_receiver, kind="share"
+    )
     refused += people_bulk_update(nation=share.sender, actor=actor, writes=to_sender, kind="share")
     reviews_propose(proposals)
     notes: dict[int, list[str]] = {}
@@ -329,7 +375,9 @@ def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
             link.reason = "; ".join(note)[:255]
         rows.append((link.state, link.reason, now, link.pk))
     with connection.cursor() as cursor:
-        cursor.executemany(f"UPDATE {LINK} SET state = %s, reason = %s, updated_at = %s WHERE id = %s", rows)
+        cursor.executemany(
+            f"UPDATE {LINK} SET state = %s, reason = %s, updated_at = %s WHERE id = %s", rows
+        )
 
 
 def _put(write: Write, name: str, value: Any, version: Version | None) -> None:

@@ -35,13 +35,17 @@ class TagShare(models.Model):
     sender = models.ForeignKey(Nation, on_delete=models.CASCADE, related_name="outgoing_shares")
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="shares")
     receiver = models.ForeignKey(Nation, on_delete=models.CASCADE, related_name="incoming_shares")
-    status = models.CharField(max_length=10, choices=ShareStatus.choices, default=ShareStatus.PENDING)
+    status = models.CharField(
+        max_length=10, choices=ShareStatus.choices, default=ShareStatus.PENDING
+    )
     # The sender's settings (changed only while stopped, so the receiver approves what it gets).
     sync_data = models.BooleanField(default=False)
     optional_fields = models.JSONField(default=list, blank=True)
     create_profiles = models.BooleanField(default=False)
     # The receiver's choices, made when it accepts; they apply in both nations.
-    sync_option = models.CharField(max_length=12, choices=SyncOption.choices, blank=True, default="")
+    sync_option = models.CharField(
+        max_length=12, choices=SyncOption.choices, blank=True, default=""
+    )
     accepted_create_profiles = models.BooleanField(default=False)
     as_prospects = models.BooleanField(default=True)
     # The `<sender slug>:<tag>` tag in the receiving nation, owned by this share.
@@ -113,7 +117,9 @@ class ShareLink(models.Model):
     """One sender profile carrying the shared tag, and what it is in the receiving nation."""
 
     share = models.ForeignKey(TagShare, on_delete=models.CASCADE, related_name="links")
-    sender_person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="outgoing_links")
+    sender_person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="outgoing_links"
+    )
     receiver_person = models.ForeignKey(
         Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="incoming_links"
     )
@@ -127,7 +133,9 @@ class ShareLink(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["share", "sender_person"], name="one_link_per_sender_person")
+            models.UniqueConstraint(
+                fields=["share", "sender_person"], name="one_link_per_sender_person"
+            )
         ]
         indexes = [
             models.Index(fields=["share", "state"], name="link_share_state_idx"),
@@ -152,7 +160,9 @@ class ReviewItem(models.Model):
     current_value = models.JSONField(null=True, blank=True)
     proposed_value = models.JSONField(null=True, blank=True)
     proposed_version = models.JSONField()
-    status = models.CharField(max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING)
+    status = models.CharField(
+        max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
@@ -175,7 +185,9 @@ class Notification(models.Model):
     """Shown to a nation's admins: the control panel banner and GET /notifications (SPEC §5.2)."""
 
     nation = models.ForeignKey(Nation, on_delete=models.CASCADE, related_name="notifications")
-    share = models.ForeignKey(TagShare, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    share = models.ForeignKey(
+        TagShare, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     kind = models.CharField(max_length=40)
     message = models.CharField(max_length=500)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -46,15 +46,24 @@ def reviews_propose(proposals: Sequence[Proposal]) -> int:
             stale.append(older.pk)
             pending.pop(key)
         earlier = new.get(key)
-        if earlier is not None and Version.from_json(earlier.proposed_version) >= p.proposed_version:  # type: ignore[operator]
+        if (
+            earlier is not None
+            and Version.from_json(earlier.proposed_version) >= p.proposed_version
+        ):  # type: ignore[operator]
             continue
         new[key] = ReviewItem(
-            share_id=p.share_id, nation_id=p.nation_id, person_id=p.person_id, field=p.field,
-            current_value=p.current_value, proposed_value=p.proposed_value,
+            share_id=p.share_id,
+            nation_id=p.nation_id,
+            person_id=p.person_id,
+            field=p.field,
+            current_value=p.current_value,
+            proposed_value=p.proposed_value,
             proposed_version=p.proposed_version.as_json(),
         )
     with transaction.atomic():
         if stale:
-            ReviewItem.objects.filter(pk__in=stale).update(status=ReviewStatus.STALE, decided_at=timezone.now())
+            ReviewItem.objects.filter(pk__in=stale).update(
+                status=ReviewStatus.STALE, decided_at=timezone.now()
+            )
         ReviewItem.objects.bulk_create(list(new.values()), batch_size=2000)
     return len(new)

@@ -5,16 +5,31 @@ from __future__ import annotations
 from django.db.models import Count, QuerySet
 
 from tagshare.nations.models import Nation
-from tagshare.sharing.models import LinkState, ReviewItem, ReviewStatus, ShareLink, ShareSyncJob, TagShare
+from tagshare.sharing.models import (
+    LinkState,
+    ReviewItem,
+    ReviewStatus,
+    ShareLink,
+    ShareSyncJob,
+    TagShare,
+)
 from tagshare.tags.models import Tagging
 
 
 def shares_outgoing(nation: Nation) -> QuerySet[TagShare]:
-    return TagShare.objects.filter(sender=nation).select_related("tag", "receiver", "sender").order_by("-id")
+    return (
+        TagShare.objects.filter(sender=nation)
+        .select_related("tag", "receiver", "sender")
+        .order_by("-id")
+    )
 
 
 def shares_incoming(nation: Nation) -> QuerySet[TagShare]:
-    return TagShare.objects.filter(receiver=nation).select_related("tag", "receiver", "sender").order_by("-id")
+    return (
+        TagShare.objects.filter(receiver=nation)
+        .select_related("tag", "receiver", "sender")
+        .order_by("-id")
+    )
 
 
 def share_counts(share: TagShare, *, viewer: Nation | None = None) -> dict[str, int]:
@@ -24,7 +39,10 @@ def share_counts(share: TagShare, *, viewer: Nation | None = None) -> dict[str, 
     about its own data), else both sides'.
     """
     by_state = dict(
-        ShareLink.objects.filter(share=share).values_list("state").annotate(n=Count("id")).values_list("state", "n")
+        ShareLink.objects.filter(share=share)
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .values_list("state", "n")
     )
     reviews = ReviewItem.objects.filter(share=share, status=ReviewStatus.PENDING)
     if viewer is not None:
@@ -64,4 +82,3 @@ def reviews_for(nation: Nation, *, share: TagShare | None = None) -> QuerySet[Re
     if share is not None:
         qs = qs.filter(share=share)
     return qs.order_by("person_id", "field")
-

@@ -19,6 +19,7 @@ from tagshare.nations.models import Nation
 from tagshare.outbox import services as outbox
 from tagshare.outbox.models import EventKind, OutboxEvent
 from tagshare.people import catalog
+from tagshare.people.models import Person
 from tagshare.sharing.models import (
     ACTIVE_STATUSES,
     LINKED_STATES,
@@ -33,7 +34,9 @@ from tagshare.sharing.notifications import notify
 from tagshare.tags.models import Tag, Tagging
 
 
-def _clean_settings(sync_data: bool, optional_fields: Iterable[str] | None, create_profiles: bool) -> list[str]:
+def _clean_settings(
+    sync_data: bool, optional_fields: Iterable[str] | None, create_profiles: bool
+) -> list[str]:
     chosen = list(dict.fromkeys(optional_fields or []))
     unknown = [name for name in chosen if name not in catalog.OPTIONAL]
     if unknown:
@@ -85,21 +88,30 @@ def share_create(
             raise ValidationFailed("You cannot share a tag with your own nation; remove your slug.")
         receiver = Nation.objects.filter(slug=slug).first()
         if receiver is None:
-            raise ValidationFailed(f"No nation with slug {slug!r}; check the spelling.", errors={"nations": slug})
+            raise ValidationFailed(
+                f"No nation with slug {slug!r}; check the spelling.", errors={"nations": slug}
+            )
         receivers.append(receiver)
     now = timezone.now()
     shares = []
     try:
         with transaction.atomic():
             for receiver in receivers:
-                if TagShare.objects.filter(tag=tag, receiver=receiver, status__in=ACTIVE_STATUSES).exists():
+                if TagShare.objects.filter(
+                    tag=tag, receiver=receiver, status__in=ACTIVE_STATUSES
+                ).exists():
                     raise Conflict(
                         f"{tag.name!r} is already shared with {receiver.slug} (pending or approved)."
                     )
                 share = TagShare.objects.create(
-                    sender=nation, tag=tag, receiver=receiver, sync_data=sync_data,
-                    optional_fields=chosen, create_profiles=create_profiles,
-                    requested_by=actor.user, requested_at=now,
+                    sender=nation,
+                    tag=tag,
+                    receiver=receiver,
+                    sync_data=sync_data,
+                    optional_fields=chosen,
+                    create_profiles=create_profiles,
+                    requested_by=actor.user,
+                    requested_at=now,
                 )
                 _notify_requested(share)
                 shares.append(share)
@@ -119,7 +131,9 @@ def _parse_slugs(nations: str | Iterable[str]) -> list[str]:
 def _notify_requested(share: TagShare) -> None:
     what = "with profile data sync" if share.sync_data else "(tag only)"
     notify(
-        nation=share.receiver, share=share, kind="share.requested",
+        nation=share.receiver,
+        share=share,
+        kind="share.requested",
         message=f"{share.sender.name} wants to share the tag {share.shared_tag_name} {what}. "
         "Accept or reject it under People > Tags > Shared.",
     )
@@ -184,7 +198,9 @@ def share_accept(
         share.decided_by, share.decided_at = actor.user, timezone.now()
         share.save()
         notify(
-            nation=share.sender, share=share, kind="share.accepted",
+            nation=share.sender,
+            share=share,
+            kind="share.accepted",
             message=f"{share.receiver.name} accepted your share of {share.tag.name}.",
         )
     if run_initial_sync:
@@ -216,7 +232,9 @@ def share_reject(*, nation: Nation, actor: Actor, share: TagShare) -> TagShare:
         share.decided_by, share.decided_at = actor.user, timezone.now()
         share.save()
         notify(
-            nation=share.sender, share=share, kind="share.rejected",
+            nation=share.sender,
+            share=share,
+            kind="share.rejected",
             message=f"{share.receiver.name} rejected your share of {share.tag.name}.",
         )
     return share
@@ -243,7 +261,9 @@ def share_stop(*, nation: Nation, actor: Actor, share: TagShare) -> TagShare:
         share.save()
         other = share.sender if side == Side.RECEIVER else share.receiver
         notify(
-            nation=other, share=share, kind="share.stopped",
+            nation=other,
+            share=share,
+            kind="share.stopped",
             message=f"{nation.name} stopped the share of {share.shared_tag_name}.",
         )
     return share
@@ -255,12 +275,20 @@ def _untag_all(share: TagShare) -> None:
         return
     taggings = Tagging.objects.filter(tag_id=share.receiver_tag_id)
     person_ids = list(taggings.values_list("person_id", flat=True))
+    # As for any tagging change, updated_at moves so that `updated_since` polling sees it.
+    Person.objects.filter(taggings__tag_id=share.receiver_tag_id).update(updated_at=timezone.now())
     taggings.delete()
     outbox.emit_many(
         OutboxEvent(
-            nation_id=share.receiver_id, kind=EventKind.TAG_REMOVED, person_id=pid,
-            payload={"tag_id": share.receiver_tag_id, "tag": share.shared_tag_name, "source": "share",
-                     "share_id": share.pk},
+            nation_id=share.receiver_id,
+            kind=EventKind.TAG_REMOVED,
+            person_id=pid,
+            payload={
+                "tag_id": share.receiver_tag_id,
+                "tag": share.shared_tag_name,
+                "source": "share",
+                "share_id": share.pk,
+            },
         )
         for pid in person_ids
     )
@@ -289,16 +317,28 @@ def share_update(
     if unknown:
         raise ValidationFailed(f"Unknown share setting(s): {', '.join(unknown)}.")
     sync_data = bool(changes.get("sync_data", share.sync_data))
-    create_profiles = bool(changes.get("create_profiles", share.create_profiles if sync_data else False))
+    create_profiles = bool(
+        changes.get("create_profiles", share.create_profiles if sync_data else False)
+    )
     optional = changes.get("optional_fields", share.optional_fields if sync_data else [])
     chosen = _clean_settings(sync_data, optional, create_profiles)
     with transaction.atomic():
-        share.sync_data, share.optional_fields, share.create_profiles = sync_data, chosen, create_profiles
+        share.sync_data, share.optional_fields, share.create_profiles = (
+            sync_data,
+            chosen,
+            create_profiles,
+        )
         if request:
-            if TagShare.objects.filter(
-                tag=share.tag, receiver=share.receiver, status__in=ACTIVE_STATUSES
-            ).exclude(pk=share.pk).exists():
-                raise Conflict(f"{share.tag.name!r} already has an active share with {share.receiver.slug}.")
+            if (
+                TagShare.objects.filter(
+                    tag=share.tag, receiver=share.receiver, status__in=ACTIVE_STATUSES
+                )
+                .exclude(pk=share.pk)
+                .exists()
+            ):
+                raise Conflict(
+                    f"{share.tag.name!r} already has an active share with {share.receiver.slug}."
+                )
             share.status = ShareStatus.PENDING
             share.sync_option, share.accepted_create_profiles, share.as_prospects = "", False, True
             share.requested_by, share.requested_at = actor.user, timezone.now()

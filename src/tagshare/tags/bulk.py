@@ -32,14 +32,18 @@ def tags_bulk_apply(*, nation: Nation, actor: Actor, pairs: Iterable[tuple[int, 
             for start in range(0, len(wanted), 5000):
                 chunk = wanted[start : start + 5000]
                 have = set(
-                    Tagging.objects.filter(tag=tag, person_id__in=chunk).values_list("person_id", flat=True)
+                    Tagging.objects.filter(tag=tag, person_id__in=chunk).values_list(
+                        "person_id", flat=True
+                    )
                 )
                 new = [pid for pid in chunk if pid not in have]
                 Tagging.objects.bulk_create([Tagging(tag=tag, person_id=pid) for pid in new])
                 if new:
                     outbox.emit_many(
                         OutboxEvent(
-                            nation_id=nation.pk, kind=EventKind.TAG_APPLIED, person_id=pid,
+                            nation_id=nation.pk,
+                            kind=EventKind.TAG_APPLIED,
+                            person_id=pid,
                             payload={"tag_id": tag.pk, "tag": tag.name, "source": actor.source},
                         )
                         for pid in new
@@ -49,4 +53,6 @@ def tags_bulk_apply(*, nation: Nation, actor: Actor, pairs: Iterable[tuple[int, 
 
 
 def tag_names_shared_in(nation: Nation) -> set[str]:
-    return set(Tag.objects.filter(nation=nation, shared_from__isnull=False).values_list("name", flat=True))
+    return set(
+        Tag.objects.filter(nation=nation, shared_from__isnull=False).values_list("name", flat=True)
+    )

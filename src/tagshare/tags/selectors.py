@@ -10,7 +10,11 @@ from tagshare.tags.models import Tag
 
 
 def tags_list(nation: Nation) -> QuerySet[Tag]:
-    return Tag.objects.filter(nation=nation).annotate(taggings_count=Count("taggings")).order_by("name")
+    return (
+        Tag.objects.filter(nation=nation)
+        .annotate(taggings_count=Count("taggings"))
+        .order_by("name")
+    )
 
 
 def access_tag_by_name(nation: Nation, name: str) -> Tag:

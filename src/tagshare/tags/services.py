@@ -70,7 +70,9 @@ def tag_apply(*, nation: Nation, actor: Actor, person: Person, name: str) -> boo
         if created:
             _touch(person)
             outbox.emit(
-                nation_id=nation.pk, kind=EventKind.TAG_APPLIED, person_id=person.pk,
+                nation_id=nation.pk,
+                kind=EventKind.TAG_APPLIED,
+                person_id=person.pk,
                 payload={"tag_id": tag.pk, "tag": tag.name, "source": actor.source},
             )
     return created
@@ -90,7 +92,9 @@ def tag_remove(*, nation: Nation, actor: Actor, person: Person, name: str) -> bo
         if deleted:
             _touch(person)
             outbox.emit(
-                nation_id=nation.pk, kind=EventKind.TAG_REMOVED, person_id=person.pk,
+                nation_id=nation.pk,
+                kind=EventKind.TAG_REMOVED,
+                person_id=person.pk,
                 payload={"tag_id": tag.pk, "tag": tag.name, "source": actor.source},
             )
     return bool(deleted)
@@ -109,7 +113,9 @@ def tag_rename(*, nation: Nation, actor: Actor, tag: Tag, new_name: str) -> Tag:
     guard_owned(tag, actor, "rename")
     new_name = clean_tag_name(new_name)
     if ":" in new_name and not actor.is_share:
-        raise ValidationFailed("Tag names cannot contain ':'; that form is reserved for shared tags.")
+        raise ValidationFailed(
+            "Tag names cannot contain ':'; that form is reserved for shared tags."
+        )
     if Tag.objects.filter(nation=nation, name=new_name).exclude(pk=tag.pk).exists():
         raise Conflict(f"A tag named {new_name!r} already exists in this nation.")
     with transaction.atomic():
@@ -119,7 +125,9 @@ def tag_rename(*, nation: Nation, actor: Actor, tag: Tag, new_name: str) -> Tag:
         # Its copies in receiving nations follow: they are named `<sender slug>:<tag>`.
         Tag.objects.filter(source_tag=tag).update(name=f"{nation.slug}:{new_name}")
         outbox.emit(
-            nation_id=nation.pk, kind=EventKind.TAG_RENAMED, person_id=None,
+            nation_id=nation.pk,
+            kind=EventKind.TAG_RENAMED,
+            person_id=None,
             payload={"tag_id": tag.pk, "old": old, "new": new_name},
         )
     return tag
@@ -133,7 +141,9 @@ def tag_delete(*, nation: Nation, actor: Actor, tag: Tag) -> None:
     with transaction.atomic():
         person_ids = list(tag.taggings.values_list("person_id", flat=True))
         outbox.emit(
-            nation_id=nation.pk, kind=EventKind.TAG_DELETED, person_id=None,
+            nation_id=nation.pk,
+            kind=EventKind.TAG_DELETED,
+            person_id=None,
             payload={"tag_id": tag.pk, "tag": tag.name, "person_ids": person_ids},
         )
         tag.delete()

@@ -5,102 +5,181 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('nations', '0001_initial'),
+        ("nations", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MatchRun',
+            name="MatchRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('id_fields', models.JSONField(default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('nation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='nations.nation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("id_fields", models.JSONField(default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "nation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="nations.nation",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='MatchResult',
+            name="MatchResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField()),
-                ('status', models.CharField(choices=[('matched', 'Matched'), ('ambiguous', 'Ambiguous'), ('not_found', 'Not Found')], max_length=10)),
-                ('person_id', models.BigIntegerField(null=True)),
-                ('rule', models.CharField(blank=True, default='', max_length=40)),
-                ('step', models.SmallIntegerField(null=True)),
-                ('reason', models.CharField(blank=True, default='', max_length=255)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='matching.matchrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.BigIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("matched", "Matched"),
+                            ("ambiguous", "Ambiguous"),
+                            ("not_found", "Not Found"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("person_id", models.BigIntegerField(null=True)),
+                ("rule", models.CharField(blank=True, default="", max_length=40)),
+                ("step", models.SmallIntegerField(null=True)),
+                ("reason", models.CharField(blank=True, default="", max_length=255)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="matching.matchrun",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['run', 'status', 'person_id'], name='match_result_person_idx')],
-                'constraints': [models.UniqueConstraint(fields=('run', 'seq'), name='match_result_seq')],
+                "indexes": [
+                    models.Index(
+                        fields=["run", "status", "person_id"], name="match_result_person_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("run", "seq"), name="match_result_seq")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='MatchIncomingEmail',
+            name="MatchIncomingEmail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField()),
-                ('address', models.CharField(max_length=254)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='matching.matchrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.BigIntegerField()),
+                ("address", models.CharField(max_length=254)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="matching.matchrun",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['run', 'seq'], name='match_email_seq_idx')],
+                "indexes": [models.Index(fields=["run", "seq"], name="match_email_seq_idx")],
             },
         ),
         migrations.CreateModel(
-            name='MatchIncoming',
+            name="MatchIncoming",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField()),
-                ('ref', models.BigIntegerField()),
-                ('first_key', models.CharField(blank=True, default='', max_length=255)),
-                ('last_key', models.CharField(blank=True, default='', max_length=255)),
-                ('birthdate', models.DateField(null=True)),
-                ('phone_key', models.CharField(blank=True, default='', max_length=20)),
-                ('mobile_key', models.CharField(blank=True, default='', max_length=20)),
-                ('work_phone_key', models.CharField(blank=True, default='', max_length=20)),
-                ('registered_state', models.CharField(blank=True, default='', max_length=120)),
-                ('registered_county', models.CharField(blank=True, default='', max_length=120)),
-                ('nbec_guid', models.CharField(blank=True, max_length=255, null=True)),
-                ('facebook_username', models.CharField(blank=True, max_length=255, null=True)),
-                ('twitter_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('twitter_login', models.CharField(blank=True, max_length=255, null=True)),
-                ('meetup_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('linkedin_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('civicrm_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('salesforce_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('external_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('county_file_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('datatrust_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('dw_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('ngp_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('pf_strat_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('state_file_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('rnc_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('rnc_regid', models.CharField(blank=True, max_length=255, null=True)),
-                ('van_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='matching.matchrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.BigIntegerField()),
+                ("ref", models.BigIntegerField()),
+                ("first_key", models.CharField(blank=True, default="", max_length=255)),
+                ("last_key", models.CharField(blank=True, default="", max_length=255)),
+                ("birthdate", models.DateField(null=True)),
+                ("phone_key", models.CharField(blank=True, default="", max_length=20)),
+                ("mobile_key", models.CharField(blank=True, default="", max_length=20)),
+                ("work_phone_key", models.CharField(blank=True, default="", max_length=20)),
+                ("registered_state", models.CharField(blank=True, default="", max_length=120)),
+                ("registered_county", models.CharField(blank=True, default="", max_length=120)),
+                ("nbec_guid", models.CharField(blank=True, max_length=255, null=True)),
+                ("facebook_username", models.CharField(blank=True, max_length=255, null=True)),
+                ("twitter_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("twitter_login", models.CharField(blank=True, max_length=255, null=True)),
+                ("meetup_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("linkedin_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("civicrm_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("salesforce_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("external_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("county_file_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("datatrust_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("dw_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("ngp_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("pf_strat_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("state_file_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("rnc_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("rnc_regid", models.CharField(blank=True, max_length=255, null=True)),
+                ("van_id", models.CharField(blank=True, max_length=255, null=True)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="matching.matchrun",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('run', 'seq'), name='match_incoming_seq')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("run", "seq"), name="match_incoming_seq")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='MatchCandidate',
+            name="MatchCandidate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField()),
-                ('step', models.SmallIntegerField()),
-                ('person_id', models.BigIntegerField()),
-                ('rule', models.CharField(max_length=40)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='matching.matchrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.BigIntegerField()),
+                ("step", models.SmallIntegerField()),
+                ("person_id", models.BigIntegerField()),
+                ("rule", models.CharField(max_length=40)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="matching.matchrun",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['run', 'step', 'seq'], name='match_candidate_idx')],
+                "indexes": [
+                    models.Index(fields=["run", "step", "seq"], name="match_candidate_idx")
+                ],
             },
         ),
     ]

@@ -4,29 +4,53 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='OutboxEvent',
+            name="OutboxEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('nation_id', models.BigIntegerField(db_index=True)),
-                ('person_id', models.BigIntegerField(blank=True, null=True)),
-                ('kind', models.CharField(choices=[('person.created', 'Person Created'), ('person.updated', 'Person Updated'), ('person.deleted', 'Person Deleted'), ('person.merged', 'Person Merged'), ('tag.applied', 'Tag Applied'), ('tag.removed', 'Tag Removed'), ('tag.renamed', 'Tag Renamed'), ('tag.deleted', 'Tag Deleted')], max_length=32)),
-                ('payload', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('claimed_until', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("nation_id", models.BigIntegerField(db_index=True)),
+                ("person_id", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("person.created", "Person Created"),
+                            ("person.updated", "Person Updated"),
+                            ("person.deleted", "Person Deleted"),
+                            ("person.merged", "Person Merged"),
+                            ("tag.applied", "Tag Applied"),
+                            ("tag.removed", "Tag Removed"),
+                            ("tag.renamed", "Tag Renamed"),
+                            ("tag.deleted", "Tag Deleted"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("payload", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("claimed_until", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['id'],
-                'indexes': [models.Index(condition=models.Q(('processed_at__isnull', True)), fields=['id'], name='outbox_pending_idx')],
+                "ordering": ["id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("processed_at__isnull", True)),
+                        fields=["id"],
+                        name="outbox_pending_idx",
+                    )
+                ],
             },
         ),
     ]

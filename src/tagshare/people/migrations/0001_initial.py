@@ -6,247 +6,357 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('nations', '0001_initial'),
+        ("nations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_supporter', models.BooleanField(default=False)),
-                ('is_prospect', models.BooleanField(default=False)),
-                ('field_versions', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
-                ('prefix', models.CharField(blank=True, default='', max_length=40)),
-                ('first_name', models.CharField(blank=True, default='', max_length=255)),
-                ('middle_name', models.CharField(blank=True, default='', max_length=255)),
-                ('last_name', models.CharField(blank=True, default='', max_length=255)),
-                ('suffix', models.CharField(blank=True, default='', max_length=40)),
-                ('legal_name', models.CharField(blank=True, default='', max_length=255)),
-                ('email1', models.CharField(blank=True, default='', max_length=255)),
-                ('email2', models.CharField(blank=True, default='', max_length=255)),
-                ('email3', models.CharField(blank=True, default='', max_length=255)),
-                ('email4', models.CharField(blank=True, default='', max_length=255)),
-                ('phone', models.CharField(blank=True, default='', max_length=40)),
-                ('mobile', models.CharField(blank=True, default='', max_length=40)),
-                ('work_phone_number', models.CharField(blank=True, default='', max_length=40)),
-                ('fax_number', models.CharField(blank=True, default='', max_length=40)),
-                ('birthdate', models.DateField(blank=True, null=True)),
-                ('sex', models.CharField(blank=True, default='', max_length=1)),
-                ('language', models.CharField(blank=True, default='', max_length=40)),
-                ('is_deceased', models.BooleanField(blank=True, null=True)),
-                ('employer', models.CharField(blank=True, default='', max_length=255)),
-                ('occupation', models.CharField(blank=True, default='', max_length=255)),
-                ('website', models.CharField(blank=True, default='', max_length=500)),
-                ('email_opt_in', models.BooleanField(blank=True, null=True)),
-                ('mobile_opt_in', models.BooleanField(blank=True, null=True)),
-                ('do_not_call', models.BooleanField(blank=True, null=True)),
-                ('do_not_contact', models.BooleanField(blank=True, null=True)),
-                ('federal_donotcall', models.BooleanField(blank=True, null=True)),
-                ('home_address1', models.CharField(blank=True, default='', max_length=120)),
-                ('home_address2', models.CharField(blank=True, default='', max_length=120)),
-                ('home_address3', models.CharField(blank=True, default='', max_length=120)),
-                ('home_city', models.CharField(blank=True, default='', max_length=120)),
-                ('home_county', models.CharField(blank=True, default='', max_length=120)),
-                ('home_state', models.CharField(blank=True, default='', max_length=120)),
-                ('home_zip', models.CharField(blank=True, default='', max_length=120)),
-                ('home_country_code', models.CharField(blank=True, default='', max_length=120)),
-                ('mailing_address1', models.CharField(blank=True, default='', max_length=120)),
-                ('mailing_address2', models.CharField(blank=True, default='', max_length=120)),
-                ('mailing_address3', models.CharField(blank=True, default='', max_length=120)),
-                ('mailing_city', models.CharField(blank=True, default='', max_length=120)),
-                ('mailing_county', models.CharField(blank=True, default='', max_length=120)),
-                ('mailing_state', models.CharField(blank=True, default='', max_length=120)),
-                ('mailing_zip', models.CharField(blank=True, default='', max_length=120)),
-                ('mailing_country_code', models.CharField(blank=True, default='', max_length=120)),
-                ('work_address1', models.CharField(blank=True, default='', max_length=120)),
-                ('work_address2', models.CharField(blank=True, default='', max_length=120)),
-                ('work_address3', models.CharField(blank=True, default='', max_length=120)),
-                ('work_city', models.CharField(blank=True, default='', max_length=120)),
-                ('work_county', models.CharField(blank=True, default='', max_length=120)),
-                ('work_state', models.CharField(blank=True, default='', max_length=120)),
-                ('work_zip', models.CharField(blank=True, default='', max_length=120)),
-                ('work_country_code', models.CharField(blank=True, default='', max_length=120)),
-                ('billing_address1', models.CharField(blank=True, default='', max_length=120)),
-                ('billing_address2', models.CharField(blank=True, default='', max_length=120)),
-                ('billing_address3', models.CharField(blank=True, default='', max_length=120)),
-                ('billing_city', models.CharField(blank=True, default='', max_length=120)),
-                ('billing_county', models.CharField(blank=True, default='', max_length=120)),
-                ('billing_state', models.CharField(blank=True, default='', max_length=120)),
-                ('billing_zip', models.CharField(blank=True, default='', max_length=120)),
-                ('billing_country_code', models.CharField(blank=True, default='', max_length=120)),
-                ('registered_address1', models.CharField(blank=True, default='', max_length=120)),
-                ('registered_address2', models.CharField(blank=True, default='', max_length=120)),
-                ('registered_address3', models.CharField(blank=True, default='', max_length=120)),
-                ('registered_city', models.CharField(blank=True, default='', max_length=120)),
-                ('registered_county', models.CharField(blank=True, default='', max_length=120)),
-                ('registered_state', models.CharField(blank=True, default='', max_length=120)),
-                ('registered_zip', models.CharField(blank=True, default='', max_length=120)),
-                ('registered_country_code', models.CharField(blank=True, default='', max_length=120)),
-                ('nbec_guid', models.CharField(blank=True, max_length=255, null=True)),
-                ('facebook_username', models.CharField(blank=True, max_length=255, null=True)),
-                ('twitter_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('twitter_login', models.CharField(blank=True, max_length=255, null=True)),
-                ('meetup_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('linkedin_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('support_level', models.SmallIntegerField(blank=True, null=True)),
-                ('party', models.CharField(blank=True, default='', max_length=40)),
-                ('religion', models.CharField(blank=True, default='', max_length=255)),
-                ('church', models.CharField(blank=True, default='', max_length=255)),
-                ('ethnicity', models.CharField(blank=True, default='', max_length=255)),
-                ('marital_status', models.CharField(blank=True, default='', max_length=40)),
-                ('note', models.TextField(blank=True, default='')),
-                ('bio', models.TextField(blank=True, default='')),
-                ('is_volunteer', models.BooleanField(blank=True, null=True)),
-                ('federal_district', models.CharField(blank=True, default='', max_length=40)),
-                ('state_upper_district', models.CharField(blank=True, default='', max_length=40)),
-                ('state_lower_district', models.CharField(blank=True, default='', max_length=40)),
-                ('county_district', models.CharField(blank=True, default='', max_length=40)),
-                ('city_district', models.CharField(blank=True, default='', max_length=40)),
-                ('ward', models.CharField(blank=True, default='', max_length=40)),
-                ('precinct', models.CharField(blank=True, default='', max_length=40)),
-                ('civicrm_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('salesforce_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('external_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('county_file_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('datatrust_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('dw_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('ngp_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('pf_strat_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('state_file_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('rnc_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('rnc_regid', models.CharField(blank=True, max_length=255, null=True)),
-                ('van_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('nation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='people', to='nations.nation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("is_supporter", models.BooleanField(default=False)),
+                ("is_prospect", models.BooleanField(default=False)),
+                ("field_versions", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
+                ("prefix", models.CharField(blank=True, default="", max_length=40)),
+                ("first_name", models.CharField(blank=True, default="", max_length=255)),
+                ("middle_name", models.CharField(blank=True, default="", max_length=255)),
+                ("last_name", models.CharField(blank=True, default="", max_length=255)),
+                ("suffix", models.CharField(blank=True, default="", max_length=40)),
+                ("legal_name", models.CharField(blank=True, default="", max_length=255)),
+                ("email1", models.CharField(blank=True, default="", max_length=255)),
+                ("email2", models.CharField(blank=True, default="", max_length=255)),
+                ("email3", models.CharField(blank=True, default="", max_length=255)),
+                ("email4", models.CharField(blank=True, default="", max_length=255)),
+                ("phone", models.CharField(blank=True, default="", max_length=40)),
+                ("mobile", models.CharField(blank=True, default="", max_length=40)),
+                ("work_phone_number", models.CharField(blank=True, default="", max_length=40)),
+                ("fax_number", models.CharField(blank=True, default="", max_length=40)),
+                ("birthdate", models.DateField(blank=True, null=True)),
+                ("sex", models.CharField(blank=True, default="", max_length=1)),
+                ("language", models.CharField(blank=True, default="", max_length=40)),
+                ("is_deceased", models.BooleanField(blank=True, null=True)),
+                ("employer", models.CharField(blank=True, default="", max_length=255)),
+                ("occupation", models.CharField(blank=True, default="", max_length=255)),
+                ("website", models.CharField(blank=True, default="", max_length=500)),
+                ("email_opt_in", models.BooleanField(blank=True, null=True)),
+                ("mobile_opt_in", models.BooleanField(blank=True, null=True)),
+                ("do_not_call", models.BooleanField(blank=True, null=True)),
+                ("do_not_contact", models.BooleanField(blank=True, null=True)),
+                ("federal_donotcall", models.BooleanField(blank=True, null=True)),
+                ("home_address1", models.CharField(blank=True, default="", max_length=120)),
+                ("home_address2", models.CharField(blank=True, default="", max_length=120)),
+                ("home_address3", models.CharField(blank=True, default="", max_length=120)),
+                ("home_city", models.CharField(blank=True, default="", max_length=120)),
+                ("home_county", models.CharField(blank=True, default="", max_length=120)),
+                ("home_state", models.CharField(blank=True, default="", max_length=120)),
+                ("home_zip", models.CharField(blank=True, default="", max_length=120)),
+                ("home_country_code", models.CharField(blank=True, default="", max_length=120)),
+                ("mailing_address1", models.CharField(blank=True, default="", max_length=120)),
+                ("mailing_address2", models.CharField(blank=True, default="", max_length=120)),
+                ("mailing_address3", models.CharField(blank=True, default="", max_length=120)),
+                ("mailing_city", models.CharField(blank=True, default="", max_length=120)),
+                ("mailing_county", models.CharField(blank=True, default="", max_length=120)),
+                ("mailing_state", models.CharField(blank=True, default="", max_length=120)),
+                ("mailing_zip", models.CharField(blank=True, default="", max_length=120)),
+                ("mailing_country_code", models.CharField(blank=True, default="", max_length=120)),
+                ("work_address1", models.CharField(blank=True, default="", max_length=120)),
+                ("work_address2", models.CharField(blank=True, default="", max_length=120)),
+                ("work_address3", models.CharField(blank=True, default="", max_length=120)),
+                ("work_city", models.CharField(blank=True, default="", max_length=120)),
+                ("work_county", models.CharField(blank=True, default="", max_length=120)),
+                ("work_state", models.CharField(blank=True, default="", max_length=120)),
+                ("work_zip", models.CharField(blank=True, default="", max_length=120)),
+                ("work_country_code", models.CharField(blank=True, default="", max_length=120)),
+                ("billing_address1", models.CharField(blank=True, default="", max_length=120)),
+                ("billing_address2", models.CharField(blank=True, default="", max_length=120)),
+                ("billing_address3", models.CharField(blank=True, default="", max_length=120)),
+                ("billing_city", models.CharField(blank=True, default="", max_length=120)),
+                ("billing_county", models.CharField(blank=True, default="", max_length=120)),
+                ("billing_state", models.CharField(blank=True, default="", max_length=120)),
+                ("billing_zip", models.CharField(blank=True, default="", max_length=120)),
+                ("billing_country_code", models.CharField(blank=True, default="", max_length=120)),
+                ("registered_address1", models.CharField(blank=True, default="", max_length=120)),
+                ("registered_address2", models.CharField(blank=True, default="", max_length=120)),
+                ("registered_address3", models.CharField(blank=True, default="", max_length=120)),
+                ("registered_city", models.CharField(blank=True, default="", max_length=120)),
+                ("registered_county", models.CharField(blank=True, default="", max_length=120)),
+                ("registered_state", models.CharField(blank=True, default="", max_length=120)),
+                ("registered_zip", models.CharField(blank=True, default="", max_length=120)),
+                (
+                    "registered_country_code",
+                    models.CharField(blank=True, default="", max_length=120),
+                ),
+                ("nbec_guid", models.CharField(blank=True, max_length=255, null=True)),
+                ("facebook_username", models.CharField(blank=True, max_length=255, null=True)),
+                ("twitter_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("twitter_login", models.CharField(blank=True, max_length=255, null=True)),
+                ("meetup_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("linkedin_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("support_level", models.SmallIntegerField(blank=True, null=True)),
+                ("party", models.CharField(blank=True, default="", max_length=40)),
+                ("religion", models.CharField(blank=True, default="", max_length=255)),
+                ("church", models.CharField(blank=True, default="", max_length=255)),
+                ("ethnicity", models.CharField(blank=True, default="", max_length=255)),
+                ("marital_status", models.CharField(blank=True, default="", max_length=40)),
+                ("note", models.TextField(blank=True, default="")),
+                ("bio", models.TextField(blank=True, default="")),
+                ("is_volunteer", models.BooleanField(blank=True, null=True)),
+                ("federal_district", models.CharField(blank=True, default="", max_length=40)),
+                ("state_upper_district", models.CharField(blank=True, default="", max_length=40)),
+                ("state_lower_district", models.CharField(blank=True, default="", max_length=40)),
+                ("county_district", models.CharField(blank=True, default="", max_length=40)),
+                ("city_district", models.CharField(blank=True, default="", max_length=40)),
+                ("ward", models.CharField(blank=True, default="", max_length=40)),
+                ("precinct", models.CharField(blank=True, default="", max_length=40)),
+                ("civicrm_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("salesforce_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("external_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("county_file_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("datatrust_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("dw_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("ngp_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("pf_strat_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("state_file_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("rnc_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("rnc_regid", models.CharField(blank=True, max_length=255, null=True)),
+                ("van_id", models.CharField(blank=True, max_length=255, null=True)),
+                (
+                    "nation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="people",
+                        to="nations.nation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='PersonChange',
+            name="PersonChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(default='update', max_length=10)),
-                ('source', models.CharField(choices=[('user', 'Control panel user'), ('api', 'API'), ('import', 'Import'), ('share', 'Tag share'), ('system', 'System')], max_length=10)),
-                ('share_id', models.BigIntegerField(blank=True, null=True)),
-                ('changes', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('nation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='nations.nation')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='changes', to='people.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(default="update", max_length=10)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("user", "Control panel user"),
+                            ("api", "API"),
+                            ("import", "Import"),
+                            ("share", "Tag share"),
+                            ("system", "System"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("share_id", models.BigIntegerField(blank=True, null=True)),
+                ("changes", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "nation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="nations.nation"
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="changes",
+                        to="people.person",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='PersonEmail',
+            name="PersonEmail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slot', models.CharField(max_length=6)),
-                ('address', models.CharField(max_length=254)),
-                ('nation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='nations.nation')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='email_index', to='people.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slot", models.CharField(max_length=6)),
+                ("address", models.CharField(max_length=254)),
+                (
+                    "nation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="nations.nation"
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="email_index",
+                        to="people.person",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['nation', 'last_name', 'first_name'], name='person_name_idx'),
+            model_name="person",
+            index=models.Index(
+                fields=["nation", "last_name", "first_name"], name="person_name_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['nation', 'updated_at'], name='person_updated_idx'),
+            model_name="person",
+            index=models.Index(fields=["nation", "updated_at"], name="person_updated_idx"),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('nation', 'nbec_guid'), name='person_nbec_guid_unique'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("nation", "nbec_guid"), name="person_nbec_guid_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('nation', 'facebook_username'), name='person_facebook_username_unique'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("nation", "facebook_username"), name="person_facebook_username_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('nation', 'twitter_id'), name='person_twitter_id_unique'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("nation", "twitter_id"), name="person_twitter_id_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('nation', 'twitter_login'), name='person_twitter_login_unique'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("nation", "twitter_login"), name="person_twitter_login_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('nation', 'meetup_id'), name='person_meetup_id_unique'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("nation", "meetup_id"), name="person_meetup_id_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('nation', 'linkedin_id'), name='person_linkedin_id_unique'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("nation", "linkedin_id"), name="person_linkedin_id_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('nation', 'civicrm_id'), name='person_civicrm_id_unique'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("nation", "civicrm_id"), name="person_civicrm_id_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('nation', 'salesforce_id'), name='person_salesforce_id_unique'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("nation", "salesforce_id"), name="person_salesforce_id_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('nation', 'external_id'), name='person_external_id_unique'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("nation", "external_id"), name="person_external_id_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('nation', 'county_file_id', 'registered_state', 'registered_county'), name='person_county_file_id_unique'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("nation", "county_file_id", "registered_state", "registered_county"),
+                name="person_county_file_id_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('nation', 'datatrust_id'), name='person_datatrust_id_unique'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("nation", "datatrust_id"), name="person_datatrust_id_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('nation', 'dw_id'), name='person_dw_id_unique'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("nation", "dw_id"), name="person_dw_id_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('nation', 'ngp_id'), name='person_ngp_id_unique'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("nation", "ngp_id"), name="person_ngp_id_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('nation', 'pf_strat_id'), name='person_pf_strat_id_unique'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("nation", "pf_strat_id"), name="person_pf_strat_id_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('nation', 'state_file_id', 'registered_state'), name='person_state_file_id_unique'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("nation", "state_file_id", "registered_state"),
+                name="person_state_file_id_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('nation', 'rnc_id'), name='person_rnc_id_unique'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("nation", "rnc_id"), name="person_rnc_id_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('nation', 'rnc_regid'), name='person_rnc_regid_unique'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("nation", "rnc_regid"), name="person_rnc_regid_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('nation', 'van_id'), name='person_van_id_unique'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("nation", "van_id"), name="person_van_id_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='personchange',
-            index=models.Index(fields=['person', '-id'], name='change_person_idx'),
+            model_name="personchange",
+            index=models.Index(fields=["person", "-id"], name="change_person_idx"),
         ),
         migrations.AddConstraint(
-            model_name='personemail',
-            constraint=models.UniqueConstraint(fields=('nation', 'address'), name='email_unique_per_nation'),
+            model_name="personemail",
+            constraint=models.UniqueConstraint(
+                fields=("nation", "address"), name="email_unique_per_nation"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='personemail',
-            constraint=models.UniqueConstraint(fields=('person', 'slot'), name='email_slot_unique'),
+            model_name="personemail",
+            constraint=models.UniqueConstraint(fields=("person", "slot"), name="email_slot_unique"),
         ),
     ]

@@ -4,40 +4,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('nations', '0001_initial'),
-        ('people', '0001_initial'),
+        ("nations", "0001_initial"),
+        ("people", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='person',
-            name='first_key',
-            field=models.CharField(blank=True, default='', max_length=255),
+            model_name="person",
+            name="first_key",
+            field=models.CharField(blank=True, default="", max_length=255),
         ),
         migrations.AddField(
-            model_name='person',
-            name='last_key',
-            field=models.CharField(blank=True, default='', max_length=255),
+            model_name="person",
+            name="last_key",
+            field=models.CharField(blank=True, default="", max_length=255),
         ),
         migrations.AddField(
-            model_name='person',
-            name='mobile_key',
-            field=models.CharField(blank=True, default='', max_length=20),
+            model_name="person",
+            name="mobile_key",
+            field=models.CharField(blank=True, default="", max_length=20),
         ),
         migrations.AddField(
-            model_name='person',
-            name='phone_key',
-            field=models.CharField(blank=True, default='', max_length=20),
+            model_name="person",
+            name="phone_key",
+            field=models.CharField(blank=True, default="", max_length=20),
         ),
         migrations.AddField(
-            model_name='person',
-            name='work_phone_key',
-            field=models.CharField(blank=True, default='', max_length=20),
+            model_name="person",
+            name="work_phone_key",
+            field=models.CharField(blank=True, default="", max_length=20),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['nation', 'last_key', 'first_key'], name='person_name_key_idx'),
+            model_name="person",
+            index=models.Index(
+                fields=["nation", "last_key", "first_key"], name="person_name_key_idx"
+            ),
         ),
     ]

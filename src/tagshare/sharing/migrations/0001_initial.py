@@ -6,140 +6,375 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('nations', '0001_initial'),
-        ('people', '0002_match_keys'),
-        ('tags', '0001_initial'),
+        ("nations", "0001_initial"),
+        ("people", "0002_match_keys"),
+        ("tags", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TagShare',
+            name="TagShare",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('denied', 'Denied'), ('stopped', 'Stopped')], default='pending', max_length=10)),
-                ('sync_data', models.BooleanField(default=False)),
-                ('optional_fields', models.JSONField(blank=True, default=list)),
-                ('create_profiles', models.BooleanField(default=False)),
-                ('sync_option', models.CharField(blank=True, choices=[('review', 'Always review each change'), ('accept_all', 'Accept all changes'), ('blank_only', 'Accept only for blank fields')], default='', max_length=12)),
-                ('accepted_create_profiles', models.BooleanField(default=False)),
-                ('as_prospects', models.BooleanField(default=True)),
-                ('requested_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('stopped_at', models.DateTimeField(blank=True, null=True)),
-                ('stopped_side', models.CharField(blank=True, choices=[('sender', 'Sender'), ('receiver', 'Receiver')], default='', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('receiver', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='incoming_shares', to='nations.nation')),
-                ('receiver_tag', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owning_shares', to='tags.tag')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('sender', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='outgoing_shares', to='nations.nation')),
-                ('stopped_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('tag', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shares', to='tags.tag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("approved", "Approved"),
+                            ("denied", "Denied"),
+                            ("stopped", "Stopped"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("sync_data", models.BooleanField(default=False)),
+                ("optional_fields", models.JSONField(blank=True, default=list)),
+                ("create_profiles", models.BooleanField(default=False)),
+                (
+                    "sync_option",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("review", "Always review each change"),
+                            ("accept_all", "Accept all changes"),
+                            ("blank_only", "Accept only for blank fields"),
+                        ],
+                        default="",
+                        max_length=12,
+                    ),
+                ),
+                ("accepted_create_profiles", models.BooleanField(default=False)),
+                ("as_prospects", models.BooleanField(default=True)),
+                ("requested_at", models.DateTimeField(blank=True, null=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("stopped_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "stopped_side",
+                    models.CharField(
+                        blank=True,
+                        choices=[("sender", "Sender"), ("receiver", "Receiver")],
+                        default="",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "receiver",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="incoming_shares",
+                        to="nations.nation",
+                    ),
+                ),
+                (
+                    "receiver_tag",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="owning_shares",
+                        to="tags.tag",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "sender",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="outgoing_shares",
+                        to="nations.nation",
+                    ),
+                ),
+                (
+                    "stopped_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "tag",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="shares",
+                        to="tags.tag",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='ShareSyncJob',
+            name="ShareSyncJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(default='initial', max_length=12)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('phase', models.CharField(blank=True, default='', max_length=40)),
-                ('total', models.PositiveIntegerField(default=0)),
-                ('done', models.PositiveIntegerField(default=0)),
-                ('detail', models.TextField(blank=True, default='')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('share', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='jobs', to='sharing.tagshare')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(default="initial", max_length=12)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("phase", models.CharField(blank=True, default="", max_length=40)),
+                ("total", models.PositiveIntegerField(default=0)),
+                ("done", models.PositiveIntegerField(default=0)),
+                ("detail", models.TextField(blank=True, default="")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "share",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="jobs",
+                        to="sharing.tagshare",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='ShareLink',
+            name="ShareLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('matched', 'Matched'), ('synced', 'Synced'), ('not_found', 'Not Found'), ('ambiguous', 'Ambiguous'), ('ended', 'Ended')], max_length=10)),
-                ('rule', models.CharField(blank=True, default='', max_length=40)),
-                ('reason', models.CharField(blank=True, default='', max_length=255)),
-                ('candidates', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('receiver_person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='incoming_links', to='people.person')),
-                ('sender_person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='outgoing_links', to='people.person')),
-                ('share', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links', to='sharing.tagshare')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("matched", "Matched"),
+                            ("synced", "Synced"),
+                            ("not_found", "Not Found"),
+                            ("ambiguous", "Ambiguous"),
+                            ("ended", "Ended"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("rule", models.CharField(blank=True, default="", max_length=40)),
+                ("reason", models.CharField(blank=True, default="", max_length=255)),
+                ("candidates", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "receiver_person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="incoming_links",
+                        to="people.person",
+                    ),
+                ),
+                (
+                    "sender_person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="outgoing_links",
+                        to="people.person",
+                    ),
+                ),
+                (
+                    "share",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="links",
+                        to="sharing.tagshare",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='ReviewItem',
+            name="ReviewItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('field', models.CharField(max_length=40)),
-                ('current_value', models.JSONField(blank=True, null=True)),
-                ('proposed_value', models.JSONField(blank=True, null=True)),
-                ('proposed_version', models.JSONField()),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('applied', 'Applied'), ('skipped', 'Skipped'), ('stale', 'Stale')], default='pending', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('nation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='review_items', to='nations.nation')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='review_items', to='people.person')),
-                ('share', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='review_items', to='sharing.tagshare')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("field", models.CharField(max_length=40)),
+                ("current_value", models.JSONField(blank=True, null=True)),
+                ("proposed_value", models.JSONField(blank=True, null=True)),
+                ("proposed_version", models.JSONField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("applied", "Applied"),
+                            ("skipped", "Skipped"),
+                            ("stale", "Stale"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "nation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="review_items",
+                        to="nations.nation",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="review_items",
+                        to="people.person",
+                    ),
+                ),
+                (
+                    "share",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="review_items",
+                        to="sharing.tagshare",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=40)),
-                ('message', models.CharField(max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('nation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='nations.nation')),
-                ('share', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='sharing.tagshare')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=40)),
+                ("message", models.CharField(max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "nation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to="nations.nation",
+                    ),
+                ),
+                (
+                    "share",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="sharing.tagshare",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='tagshare',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['pending', 'approved'])), fields=('tag', 'receiver'), name='one_active_share_per_tag_and_receiver'),
+            model_name="tagshare",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["pending", "approved"])),
+                fields=("tag", "receiver"),
+                name="one_active_share_per_tag_and_receiver",
+            ),
         ),
         migrations.AddIndex(
-            model_name='sharelink',
-            index=models.Index(fields=['share', 'state'], name='link_share_state_idx'),
+            model_name="sharelink",
+            index=models.Index(fields=["share", "state"], name="link_share_state_idx"),
         ),
         migrations.AddIndex(
-            model_name='sharelink',
-            index=models.Index(fields=['receiver_person'], name='link_receiver_idx'),
+            model_name="sharelink",
+            index=models.Index(fields=["receiver_person"], name="link_receiver_idx"),
         ),
         migrations.AddConstraint(
-            model_name='sharelink',
-            constraint=models.UniqueConstraint(fields=('share', 'sender_person'), name='one_link_per_sender_person'),
+            model_name="sharelink",
+            constraint=models.UniqueConstraint(
+                fields=("share", "sender_person"), name="one_link_per_sender_person"
+            ),
         ),
         migrations.AddIndex(
-            model_name='reviewitem',
-            index=models.Index(fields=['share', 'nation', 'status'], name='review_share_idx'),
+            model_name="reviewitem",
+            index=models.Index(fields=["share", "nation", "status"], name="review_share_idx"),
         ),
         migrations.AddConstraint(
-            model_name='reviewitem',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('person', 'field'), name='one_pending_review_per_field'),
+            model_name="reviewitem",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "pending")),
+                fields=("person", "field"),
+                name="one_pending_review_per_field",
+            ),
         ),
     ]

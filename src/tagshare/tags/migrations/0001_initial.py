@@ -5,48 +5,98 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('nations', '0001_initial'),
-        ('people', '0001_initial'),
+        ("nations", "0001_initial"),
+        ("people", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('nation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tags', to='nations.nation')),
-                ('shared_from', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='nations.nation')),
-                ('source_tag', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='shared_copies', to='tags.tag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "nation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tags",
+                        to="nations.nation",
+                    ),
+                ),
+                (
+                    "shared_from",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="nations.nation",
+                    ),
+                ),
+                (
+                    "source_tag",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="shared_copies",
+                        to="tags.tag",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Tagging',
+            name="Tagging",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='taggings', to='people.person')),
-                ('tag', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='taggings', to='tags.tag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="taggings",
+                        to="people.person",
+                    ),
+                ),
+                (
+                    "tag",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="taggings",
+                        to="tags.tag",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='tag',
-            constraint=models.UniqueConstraint(fields=('nation', 'name'), name='tag_name_unique_per_nation'),
+            model_name="tag",
+            constraint=models.UniqueConstraint(
+                fields=("nation", "name"), name="tag_name_unique_per_nation"
+            ),
         ),
         migrations.AddIndex(
-            model_name='tagging',
-            index=models.Index(fields=['person'], name='tagging_person_idx'),
+            model_name="tagging",
+            index=models.Index(fields=["person"], name="tagging_person_idx"),
         ),
         migrations.AddConstraint(
-            model_name='tagging',
-            constraint=models.UniqueConstraint(fields=('tag', 'person'), name='tagging_unique'),
+            model_name="tagging",
+            constraint=models.UniqueConstraint(fields=("tag", "person"), name="tagging_unique"),
         ),
     ]

@@ -46,6 +46,8 @@ class Command(TagshareCommand):
 
         created = sum(result.people_created for result in results)
         console.print(f"Demo data ready: {created} people created in {len(results)} nations.")
+        for line in demo.ensure_coalition({r.nation.slug: r.nation for r in results}):
+            console.print(line)
         server, urls = None, [url_for(options["host"], options["port"])]
         if not options["no_serve"]:
             server, urls = open_server(

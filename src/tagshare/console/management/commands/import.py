@@ -24,7 +24,8 @@ class Command(TagshareCommand):
         parser.add_argument("file", help="a UTF-8 CSV file with a header row")
         parser.add_argument("--nation", required=True, help="the nation's slug")
         parser.add_argument(
-            "--overwrite", action="store_true",
+            "--overwrite",
+            action="store_true",
             help="matched profiles take the file's non-blank values (default: fill blanks only)",
         )
         parser.add_argument("--tag", action="append", default=[], help="tag every row (repeatable)")
@@ -36,8 +37,12 @@ class Command(TagshareCommand):
         nation = nation_by_slug(options["nation"])
         actor = Actor.importer()
         job = import_create(
-            nation=nation, actor=actor, source=path, filename=path.name,
-            overwrite=options["overwrite"], tags=options["tag"],
+            nation=nation,
+            actor=actor,
+            source=path,
+            filename=path.name,
+            overwrite=options["overwrite"],
+            tags=options["tag"],
         )
         console = self.console()
         if console.is_terminal:
@@ -63,7 +68,9 @@ class Command(TagshareCommand):
             console.print(f"  row {error['row']}{where}: {error['message']}", markup=False)
         for item in job.ambiguous[:SHOWN]:
             people = ", ".join(str(c) for c in item["candidates"])
-            console.print(f"  row {item['row']}: ambiguous — {item['reason']} (people {people})", markup=False)
+            console.print(
+                f"  row {item['row']}: ambiguous — {item['reason']} (people {people})", markup=False
+            )
         hidden = max(0, len(job.errors) - SHOWN) + max(0, len(job.ambiguous) - SHOWN)
         if hidden:
             console.print(f"  … and {hidden} more: GET /api/v1/imports/{job.pk} lists them all.")
