@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common  # noqa: E402
+import common
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +75,6 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 def _load(shape: Any, seed: int) -> tuple[Any, Any, dict[str, Any]]:
     import world
-
     from tagshare.nations.actors import Actor
     from tagshare.nations.services import nation_create
     from tagshare.people.bulk import people_bulk_create

@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common  # noqa: E402
+import common
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,10 +100,10 @@ def _nations() -> tuple[Any, Any, tuple[Any, Any]]:
 
 
 def _load(shape: Any, sender: Any, receiver: Any) -> dict[str, Any]:
-    import world
     from django.db import connection, transaction
     from django.utils import timezone
 
+    import world
     from tagshare.nations.actors import Actor
     from tagshare.people.bulk import people_bulk_create
     from tagshare.tags.models import Tag

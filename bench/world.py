@@ -19,10 +19,48 @@ from typing import Any
 
 from tagshare.people.synthetic import CITIES, FIRST_NAMES, LAST_NAMES, STREETS
 
-SYLLABLES = (
-    "an be ca del er fa gi ho il jo ka lo ma ne or pa qu ri sa to ul va we xi yo za "
-    "bra cle dri fro gla kri mon nor pel ros sta tri vin wal"
-).split()
+SYLLABLES = [
+    "an",
+    "be",
+    "ca",
+    "del",
+    "er",
+    "fa",
+    "gi",
+    "ho",
+    "il",
+    "jo",
+    "ka",
+    "lo",
+    "ma",
+    "ne",
+    "or",
+    "pa",
+    "qu",
+    "ri",
+    "sa",
+    "to",
+    "ul",
+    "va",
+    "we",
+    "xi",
+    "yo",
+    "za",
+    "bra",
+    "cle",
+    "dri",
+    "fro",
+    "gla",
+    "kri",
+    "mon",
+    "nor",
+    "pel",
+    "ros",
+    "sta",
+    "tri",
+    "vin",
+    "wal",
+]
 
 
 def _syllable_name(rng: random.Random, parts: int) -> str:

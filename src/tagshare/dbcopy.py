@@ -66,10 +66,13 @@ class PostgresStore:
         quote = connection.ops.quote_name
         sql = f"COPY {quote(table.name)} ({', '.join(map(quote, table.columns))}) FROM STDIN"
         started = time.perf_counter()
-        with connection.wrap_database_errors, connection.cursor() as cursor:
-            with cursor.cursor.copy(sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
+        with (
+            connection.wrap_database_errors,
+            connection.cursor() as cursor,
+            cursor.cursor.copy(sql) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
         _log_query(sql, started)
 
     def adapt_datetime(self, value: Any) -> Any:

@@ -377,7 +377,7 @@ def changes_for_match(
             continue
         current = values.read(person, name)
         spec = catalog.get(name)
-        if spec.is_address or overwrite or values.is_blank(current):
-            if not values.same(current, value):
-                changes[name] = value
+        wins = spec.is_address or overwrite or values.is_blank(current)
+        if wins and not values.same(current, value):
+            changes[name] = value
     return changes

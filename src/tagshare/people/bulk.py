@@ -80,7 +80,7 @@ def people_bulk_create(
     store = store_for_connection()
     report = _Report()
     written = _WrittenRows()
-    statistics = _PlannerStatistics()
+    statistics = _PlannerStatistics(nation)
     created = 0
     with transaction.atomic():
         for batch in _batches(rows, batch_size, first_row):
@@ -264,13 +264,12 @@ def _check_identities(
             continue
         columns = (spec.name, *spec.unique_with)
         for key, person_id in _holders(nation, Person, columns, "id", list(seen_keys)):
-            message = partial(_id_clash, spec, key)
-            clashes.append((seen_keys[key], spec.name, person_id, message))
+            clashes.append((seen_keys[key], spec.name, person_id, partial(_id_clash, spec, key)))
 
     if clashes:
         holders = _describe_holders(nation, {person_id for _, _, person_id, _ in clashes}, written)
-        for row, name, person_id, message in clashes:
-            report.add(row.number, name, message(holders[person_id]))
+        for row, name, person_id, describe in clashes:
+            report.add(row.number, name, describe(holders[person_id]))
             bad.add(row.number)
     return [row for row in rows if row.number not in bad]
 
@@ -325,26 +324,34 @@ def _holders(
 
 
 class _PlannerStatistics:
-    """Keeps PostgreSQL's table statistics in step with the tables this call grows.
+    """Keeps PostgreSQL's statistics in step with a nation that grows inside this call.
 
-    Rows inserted by an open transaction are invisible to autovacuum, so a table that grows from
-    nothing inside this call still looks empty to the planner, which then stops telling one
+    Rows inserted by an open transaction are invisible to autovacuum, so a nation that grows
+    from nothing inside this call still looks empty to the planner, which then stops telling one
     index from another (a lookup may walk every profile of the nation, per batch). ANALYZE does
-    see this transaction's rows; running it whenever the rows written have doubled keeps the
-    plans right at a cost of O(log n) ANALYZE runs.
+    see this transaction's rows. Whenever the rows written have doubled, each table whose
+    planner estimate for the nation lags far behind them is analyzed: O(log n) runs at most,
+    none when the statistics already know a big nation.
     """
 
     FIRST_AT = 10_000  # below this, even a bad plan reads little
     TABLES = (Person._meta.db_table, PersonEmail._meta.db_table)
 
-    def __init__(self) -> None:
+    def __init__(self, nation: Nation) -> None:
+        self.nation = nation
         self.next_at = self.FIRST_AT if connection.vendor == "postgresql" else None
 
     def after_batch(self, written: int) -> None:
         if self.next_at is None or written < self.next_at:
             return
         self.next_at = written * 2
-        tables = ", ".join(map(connection.ops.quote_name, self.TABLES))
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            stale = [table for table in self.TABLES if self._estimate(cursor, table) < written // 2]
+        if not stale:
+            return
+        # Only the column the lookups filter on: the row sample is the same, the work less.
+        targets = ", ".join(f"{quote(table)} (nation_id)" for table in stale)
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 # ANALYZE keeps its lock to the end of the transaction: when another bulk
@@ -352,10 +359,22 @@ class _PlannerStatistics:
                 cursor.execute("SELECT current_setting('lock_timeout')")
                 (previous,) = cursor.fetchone()
                 cursor.execute("SELECT set_config('lock_timeout', '200ms', true)")
-                cursor.execute(f"ANALYZE {tables}")
+                cursor.execute(f"ANALYZE {targets}")
                 cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
         except OperationalError:
             pass
+
+    def _estimate(self, cursor: Any, table: str) -> float:
+        """How many rows of this nation the planner believes `table` holds."""
+        cursor.execute(
+            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {connection.ops.quote_name(table)}"
+            " WHERE nation_id = %s",
+            [self.nation.pk],
+        )
+        (plan,) = cursor.fetchone()
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        return float(plan[0]["Plan"]["Plan Rows"])
 
 
 # SQLite allows 32,766 parameters a statement; a batch of 5,000 rows with four emails fits once.
@@ -466,74 +485,73 @@ def _write_batch(
     now = store.adapt_datetime(timezone.now())
     source, user_id, share_id = actor.source, actor.user_id, actor.share_id
     region = nation.default_region
-    people: list[list[Any]] = []
     emails: list[tuple[Any, ...]] = []
     changes: list[tuple[Any, ...]] = []
     events: list[tuple[Any, ...]] = []
     dumps = json.dumps
-    for row, person_id, change_id in zip(rows, person_ids, change_ids, strict=True):
-        version = [clock.now(), nation.pk]
-        person = _PERSON_DEFAULTS.copy()
-        history: dict[str, Any] = {}
-        for name, value in row.written.items():
-            for part, index in _FIELD_SLOTS[name]:
-                person[index] = value if part is None else value[part]
-            history[name] = {
-                "old": _FRESH_JSON[name],
-                "new": values.to_json(value),
-                "version": version,
-            }
-        if row.written.keys() & KEY_SOURCE_FIELDS:
-            sources = {name: row.written.get(name) for name in KEY_SOURCE_FIELDS}
-            for column, key in match_keys(sources, region).items():
-                person[_PERSON_INDEX[column]] = key
-        is_supporter = False
-        if "support_level" in row.written:
-            is_supporter = bool(supporter_status_for_level(row.written["support_level"]))
-        if row.is_supporter is not None:
-            is_supporter = row.is_supporter
-        person[_P_ID] = person_id
-        person[_P_NATION] = nation.pk
-        person[_P_SUPPORTER] = is_supporter
-        person[_P_PROSPECT] = row.is_prospect
-        person[_P_VERSIONS] = dumps(dict.fromkeys(history, version))
-        person[_P_CREATED] = person[_P_UPDATED] = now
-        people.append(person)
-        for slot, address in row.emails.items():
-            emails.append((nation.pk, person_id, slot, address))
-        changes.append(
-            (
-                change_id,
-                nation.pk,
-                person_id,
-                "create",
-                source,
-                user_id,
-                share_id,
-                dumps(history),
-                now,
+    nation_id = nation.pk
+    source_json, share_json = dumps(source), dumps(share_id)
+    created_kind = EventKind.PERSON_CREATED.value
+
+    def people() -> Iterator[list[Any]]:
+        # A generator, so that on PostgreSQL the server stores one row while the next is built.
+        for row, person_id, change_id in zip(rows, person_ids, change_ids, strict=True):
+            ts = clock.now()
+            version = [ts, nation_id]
+            version_json = f"[{ts}, {nation_id}]"
+            person = _PERSON_DEFAULTS.copy()
+            history: dict[str, Any] = {}
+            for name, value in row.written.items():
+                for part, index in _FIELD_SLOTS[name]:
+                    person[index] = value if part is None else value[part]
+                history[name] = {
+                    "old": _FRESH_JSON[name],
+                    "new": values.to_json(value),
+                    "version": version,
+                }
+            if row.written.keys() & KEY_SOURCE_FIELDS:
+                sources = {name: row.written.get(name) for name in KEY_SOURCE_FIELDS}
+                for column, key in match_keys(sources, region).items():
+                    person[_PERSON_INDEX[column]] = key
+            is_supporter = False
+            if "support_level" in row.written:
+                is_supporter = bool(supporter_status_for_level(row.written["support_level"]))
+            if row.is_supporter is not None:
+                is_supporter = row.is_supporter
+            person[_P_ID] = person_id
+            person[_P_NATION] = nation_id
+            person[_P_SUPPORTER] = is_supporter
+            person[_P_PROSPECT] = row.is_prospect
+            # Field names are catalog identifiers, so these two documents are built as text.
+            person[_P_VERSIONS] = (
+                "{" + ", ".join(f'"{name}": {version_json}' for name in history) + "}"
             )
-        )
-        payload = {
-            "change_id": change_id,
-            "fields": sorted(history),
-            "source": source,
-            "share_id": share_id,
-        }
-        events.append(
-            (
-                nation.pk,
-                person_id,
-                EventKind.PERSON_CREATED.value,
-                dumps(payload),
-                now,
-                None,
-                0,
-                None,
+            person[_P_CREATED] = person[_P_UPDATED] = now
+            for slot, address in row.emails.items():
+                emails.append((nation_id, person_id, slot, address))
+            changes.append(
+                (
+                    change_id,
+                    nation_id,
+                    person_id,
+                    "create",
+                    source,
+                    user_id,
+                    share_id,
+                    dumps(history),
+                    now,
+                )
             )
-        )
+            fields = ", ".join(f'"{name}"' for name in sorted(history))
+            payload = (
+                f'{{"change_id": {change_id}, "fields": [{fields}], '
+                f'"source": {source_json}, "share_id": {share_json}}}'
+            )
+            events.append((nation_id, person_id, created_kind, payload, now, None, 0, None))
+            yield person
+
     try:
-        store.insert(_PERSON, people)
+        store.insert(_PERSON, people() if connection.vendor == "postgresql" else list(people()))
         store.insert(_EMAIL, emails)
         store.insert(_CHANGE, changes)
         store.insert(_EVENT, events)

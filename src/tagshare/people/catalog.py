@@ -80,7 +80,7 @@ def _f(name: str, kind: Kind, group: str, sync: Sync, label: str = "", **kw: obj
     return FieldSpec(name, kind, group, sync, label or name.replace("_", " ").capitalize(), **kw)  # type: ignore[arg-type]
 
 
-A, O = Sync.ALWAYS, Sync.OPTIONAL
+A, OPT = Sync.ALWAYS, Sync.OPTIONAL
 
 _ALWAYS: tuple[FieldSpec, ...] = (
     # names (6)
@@ -131,22 +131,22 @@ _ALWAYS: tuple[FieldSpec, ...] = (
 )
 
 _OPTIONAL_PLAIN: tuple[FieldSpec, ...] = (
-    _f("support_level", Kind.INT, "support", O, "Support level", min_value=1, max_value=5),
-    _f("party", Kind.TEXT, "political", O, "Party", max_length=40),
-    _f("religion", Kind.TEXT, "personal", O),
-    _f("church", Kind.TEXT, "personal", O),
-    _f("ethnicity", Kind.TEXT, "personal", O),
-    _f("marital_status", Kind.TEXT, "personal", O, "Marital status", max_length=40),
-    _f("note", Kind.LONG_TEXT, "notes", O, max_length=10_000),
-    _f("bio", Kind.LONG_TEXT, "notes", O, max_length=10_000),
-    _f("is_volunteer", Kind.BOOL, "support", O, "Volunteer"),
-    _f("federal_district", Kind.TEXT, "districts", O, "Federal district", max_length=40),
-    _f("state_upper_district", Kind.TEXT, "districts", O, "State upper district", max_length=40),
-    _f("state_lower_district", Kind.TEXT, "districts", O, "State lower district", max_length=40),
-    _f("county_district", Kind.TEXT, "districts", O, "County district", max_length=40),
-    _f("city_district", Kind.TEXT, "districts", O, "City district", max_length=40),
-    _f("ward", Kind.TEXT, "districts", O, max_length=40),
-    _f("precinct", Kind.TEXT, "districts", O, max_length=40),
+    _f("support_level", Kind.INT, "support", OPT, "Support level", min_value=1, max_value=5),
+    _f("party", Kind.TEXT, "political", OPT, "Party", max_length=40),
+    _f("religion", Kind.TEXT, "personal", OPT),
+    _f("church", Kind.TEXT, "personal", OPT),
+    _f("ethnicity", Kind.TEXT, "personal", OPT),
+    _f("marital_status", Kind.TEXT, "personal", OPT, "Marital status", max_length=40),
+    _f("note", Kind.LONG_TEXT, "notes", OPT, max_length=10_000),
+    _f("bio", Kind.LONG_TEXT, "notes", OPT, max_length=10_000),
+    _f("is_volunteer", Kind.BOOL, "support", OPT, "Volunteer"),
+    _f("federal_district", Kind.TEXT, "districts", OPT, "Federal district", max_length=40),
+    _f("state_upper_district", Kind.TEXT, "districts", OPT, "State upper district", max_length=40),
+    _f("state_lower_district", Kind.TEXT, "districts", OPT, "State lower district", max_length=40),
+    _f("county_district", Kind.TEXT, "districts", OPT, "County district", max_length=40),
+    _f("city_district", Kind.TEXT, "districts", OPT, "City district", max_length=40),
+    _f("ward", Kind.TEXT, "districts", OPT, max_length=40),
+    _f("precinct", Kind.TEXT, "districts", OPT, max_length=40),
 )
 
 
@@ -155,7 +155,7 @@ def _opt_in_id(name: str, label: str, unique_with: tuple[str, ...] = ()) -> Fiel
         name,
         Kind.TEXT,
         "unique IDs",
-        O,
+        OPT,
         label,
         unique=True,
         opt_in_id=True,

@@ -15,8 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tagshare.errors import Conflict, NotFound, ValidationFailed
-from tagshare.nations.actors import Actor, check_acts_in, require_admin
 from tagshare.matching.normalise import KEY_SOURCES, match_keys
+from tagshare.nations.actors import Actor, check_acts_in, require_admin
 from tagshare.nations.models import Nation
 from tagshare.outbox import services as outbox
 from tagshare.outbox.hlc import Version, clock

@@ -323,7 +323,7 @@ def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
                 continue
             s_ver = Version.from_json(sender.field_versions.get(name))
             r_ver = Version.from_json(receiver.field_versions.get(name))
-            if values.is_blank(rv) or catalog.get(name).is_address and not values.is_blank(sv):
+            if values.is_blank(rv) or (catalog.get(name).is_address and not values.is_blank(sv)):
                 _put(r_write, name, sv, s_ver)
             elif values.is_blank(sv):
                 _put(s_write, name, rv, r_ver)
