@@ -184,20 +184,20 @@ def _refuse_clashes(nation: Nation, writes: Sequence[Write]) -> list[Refused]:
     for spec in catalog.FIELDS:
         if not spec.unique:
             continue
-        claims = [
+        id_claims = [
             (w, w.changes[spec.name], _scope(w, spec.unique_with))
             for w in writes
             if w.changes.get(spec.name)
         ]
-        if not claims:
+        if not id_claims:
             continue
         taken: dict[tuple[Any, ...], int] = {}
         rows = Person.objects.filter(
-            nation=nation, **{f"{spec.name}__in": {value for _, value, _ in claims}}
+            nation=nation, **{f"{spec.name}__in": {value for _, value, _ in id_claims}}
         ).values_list(spec.name, *spec.unique_with, "id")
         for *key, pid in rows:
             taken[tuple(key)] = pid
-        for write, value, scope in claims:
+        for write, value, scope in id_claims:
             key = (value, *scope)
             owner = taken.setdefault(key, write.person.pk)
             if owner != write.person.pk:

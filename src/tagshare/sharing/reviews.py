@@ -41,15 +41,12 @@ def reviews_propose(proposals: Sequence[Proposal]) -> int:
         key = (p.person_id, p.field)
         older = pending.get(key)
         if older is not None:
-            if Version.from_json(older.proposed_version) >= p.proposed_version:  # type: ignore[operator]
+            if _version_of(older) >= p.proposed_version:
                 continue
             stale.append(older.pk)
             pending.pop(key)
         earlier = new.get(key)
-        if (
-            earlier is not None
-            and Version.from_json(earlier.proposed_version) >= p.proposed_version
-        ):  # type: ignore[operator]
+        if earlier is not None and _version_of(earlier) >= p.proposed_version:
             continue
         new[key] = ReviewItem(
             share_id=p.share_id,
@@ -67,3 +64,7 @@ def reviews_propose(proposals: Sequence[Proposal]) -> int:
             )
         ReviewItem.objects.bulk_create(list(new.values()), batch_size=2000)
     return len(new)
+
+
+def _version_of(item: ReviewItem) -> Version:
+    return Version.from_json(item.proposed_version) or Version(0, 0)
