@@ -90,3 +90,53 @@ def assert_error(response: Any, status: int, *words: str) -> dict[str, Any]:
 def _fast_password_hashing(settings: Any) -> None:
     # Users made by the fixtures get passwords; the API never checks them, so hash them cheaply.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- a coalition for the share routes: alpha sends, beta receives, gamma is neither ------------
+
+
+@pytest.fixture
+def receiver_api(other_api: ApiClient) -> ApiClient:
+    """Beta's admin: beta receives alpha's shares in these tests."""
+    return other_api
+
+
+@pytest.fixture
+def third_api(
+    make_nation: Any, make_user: Any, api_as: Callable[[User | None], ApiClient]
+) -> ApiClient:
+    """The admin of gamma, a nation that neither sends nor receives the shares under test."""
+    gamma = make_nation("gamma", name="Gamma League")
+    return api_as(make_user(gamma, "admin", email="admin@gamma.example"))
+
+
+@pytest.fixture
+def tagged(nation: Any, make_person: Any) -> Callable[..., Any]:
+    """An alpha profile carrying alpha's tag `climate`."""
+    from tagshare.nations.actors import Actor
+    from tagshare.tags.services import tag_apply
+
+    def make(**values: Any) -> Any:
+        person = make_person(nation, **values)
+        tag_apply(nation=nation, actor=Actor.system(), person=person, name="climate")
+        return person
+
+    return make
+
+
+@pytest.fixture
+def share_climate(
+    nation: Any, other_nation: Any, admin_api: ApiClient
+) -> Callable[..., dict[str, Any]]:
+    """POST /shares as alpha's admin: its tag `climate` to beta unless told otherwise; the JSON."""
+    from tagshare.nations.actors import Actor
+    from tagshare.tags.services import tag_get_or_create
+
+    def create(**body: Any) -> dict[str, Any]:
+        tag_get_or_create(nation=nation, actor=Actor.system(), name="climate")
+        response = admin_api.post("/shares", {"tag": "climate", "nations": "beta", **body})
+        assert response.status_code == 201, response.content[:500]
+        [share] = response.json()["results"]
+        return dict(share)
+
+    return create

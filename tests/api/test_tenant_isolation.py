@@ -3,7 +3,8 @@
 The routes are read from the NinjaAPI itself, so a route added later is walked without editing
 this file. Each route is called with path parameters naming nation alpha's records:
 - as beta's admin or staff: every route with such a parameter answers 404 — never 403, 200, 500
-  — and no route leaks or changes alpha's data;
+  — and no route leaks or changes alpha's data. A share's "other nation" is one that neither
+  sends nor receives it: alpha shares with gamma, and beta walks;
 - anonymously: every route answers 401;
 - as alpha's own users: no route answers 404 or a 5xx (proving the walk's URLs are real).
 """
@@ -22,7 +23,9 @@ from tagshare.imports.services import import_create, import_run
 from tagshare.nations.actors import Actor
 from tagshare.people.models import Person, PersonChange
 from tagshare.people.services import person_create
-from tagshare.tags.services import tag_apply
+from tagshare.sharing.models import ShareStatus, TagShare
+from tagshare.sharing.services import share_accept, share_create
+from tagshare.tags.services import tag_apply, tag_get_or_create
 from tests.api.conftest import ApiClient
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +37,21 @@ MARKER = "Alphaonly"
 BODY = {"tags": ["walk"], "field": "first_name", "which": "old"}
 # Routes whose body must name alpha's records (see AlphaWorld.body).
 MATCHING_ROUTES = {("PUT", "/people/push"), ("PUT", "/people/add")}
+# Routes that refuse unknown keys get a body of their own, valid for them, so that what the walk
+# sees is the tenant check (404) or the role check (403), not a 422.
+ROUTE_BODIES: dict[tuple[str, str], dict[str, object]] = {
+    ("POST", "/shares"): {"tag": "walk", "nations": "gamma"},
+    ("PATCH", "/shares/{share_id}"): {"optional_fields": ["party"]},
+    ("POST", "/shares/{share_id}/accept"): {"sync_option": "accept_all"},
+    ("POST", "/shares/{share_id}/request"): {"optional_fields": ["party"]},
+    ("POST", "/notifications/read"): {},
+}
+# Routes without a path parameter that only admins may use: a staff user's answer is 403.
+ADMIN_ONLY_ROUTES = {
+    ("POST", "/shares"),
+    ("GET", "/notifications"),
+    ("POST", "/notifications/read"),
+}
 
 
 def registered_routes() -> list[tuple[str, str]]:
@@ -66,6 +84,7 @@ class AlphaWorld:
     change_id: int
     email: str
     job: ImportJob
+    share: TagShare
 
     def fill(self, path: str) -> str:
         values = {
@@ -73,6 +92,7 @@ class AlphaWorld:
             "change_id": self.change_id,
             "tag": self.tag,
             "import_id": self.job.pk,
+            "share_id": self.share.pk,
         }
 
         def value(match: re.Match[str]) -> str:
@@ -102,6 +122,8 @@ class AlphaWorld:
         if (method, path) in MATCHING_ROUTES:
             # Pushing alpha's email from another nation must create there, never reach alpha's.
             return {"email1": self.email}
+        if (method, path) in ROUTE_BODIES:
+            return ROUTE_BODIES[(method, path)]
         return {**BODY, "other_id": self.person.pk}
 
     def call(self, client: ApiClient, method: str, path: str):
@@ -119,10 +141,12 @@ class AlphaWorld:
         person = Person.objects.get(pk=self.person.pk)
         assert person.first_name == f"{MARKER} Walker"
         assert list(person.taggings.values_list("tag__name", flat=True)) == [self.tag]
+        share = TagShare.objects.get(pk=self.share.pk)
+        assert (share.status, share.optional_fields) == (ShareStatus.APPROVED, [])
 
 
 @pytest.fixture
-def alpha(nation, settings, tmp_path) -> AlphaWorld:
+def alpha(nation, make_nation, settings, tmp_path) -> AlphaWorld:
     email = "walker@example.org"
     person = person_create(
         nation=nation,
@@ -139,7 +163,15 @@ def alpha(nation, settings, tmp_path) -> AlphaWorld:
     job = import_run(
         import_create(nation=nation, actor=Actor.system(), source=upload, filename=upload.name)
     )
-    return AlphaWorld(person=person, tag=tag, change_id=change.pk, email=email, job=job)
+    tag_get_or_create(nation=nation, actor=Actor.system(), name="walk")  # POST /shares shares it
+    gamma = make_nation("gamma", name="Gamma League")
+    [share] = share_create(
+        nation=nation, actor=Actor.system(), tag_name=tag, nations="gamma", sync_data=True
+    )
+    share_accept(nation=gamma, actor=Actor.system(), share=share, sync_option="accept_all")
+    return AlphaWorld(
+        person=person, tag=tag, change_id=change.pk, email=email, job=job, share=share
+    )
 
 
 @pytest.mark.parametrize("role", ["admin", "staff"])
@@ -153,7 +185,11 @@ def test_another_nations_user_gets_404_and_changes_nothing(
         assert response.status_code == 404, (response.status_code, response.content[:300])
         assert isinstance(response.json()["detail"], str)
     else:
-        assert response.status_code < 500 and response.status_code not in (401, 403)
+        if role == "staff" and (method, path) in ADMIN_ONLY_ROUTES:
+            assert response.status_code == 403, (response.status_code, response.content[:300])
+        else:
+            assert response.status_code < 500, (response.status_code, response.content[:300])
+            assert response.status_code not in (401, 403), response.content[:300]
         assert MARKER.lower() not in response.content.decode().lower()
     alpha.assert_untouched()
 

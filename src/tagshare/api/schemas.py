@@ -351,3 +351,174 @@ class ImportJobOut(Schema):
 class ImportsPage(Schema):
     results: list[ImportJobOut]
     next: str | None
+
+
+# --- shares (SPEC §5, §9.1) -------------------------------------------------------------------
+
+ShareStatusName = Literal["pending", "approved", "denied", "stopped"]
+SyncOptionName = Literal["review", "accept_all", "blank_only"]
+LinkStateName = Literal["matched", "synced", "not_found", "ambiguous", "ended"]
+_OPTIONAL_FIELDS_DOC = (
+    "Optional catalog fields that sync too (GET /fields where sync is `optional`); the chosen "
+    "opt-in unique IDs also take part in matching. Only with `sync_data`."
+)
+
+
+class ShareCreateIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    tag: Text = Field(max_length=255, description="One of this nation's own tags, by name.")
+    nations: Text | list[Text] = Field(
+        description="Receiving nation slugs, comma-separated (or a list): one share per nation, "
+        "all or none are created."
+    )
+    sync_data: bool = Field(False, description="Whether profile data syncs, not only the tag.")
+    optional_fields: list[Text] = Field(
+        default_factory=list, max_length=200, description=_OPTIONAL_FIELDS_DOC
+    )
+    create_profiles: bool = Field(
+        False,
+        description="Offer to create profiles the receiving nation lacks (only with sync_data).",
+    )
+
+
+class ShareAcceptIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    sync_option: SyncOptionName | None = Field(
+        None,
+        description="Required when the share syncs data, for both nations: `review` (always "
+        "review each change), `accept_all` (accept all changes) or `blank_only` (accept only "
+        "for blank fields). Leave it out for a tag-only share.",
+    )
+    create_profiles: bool = Field(
+        False, description="Create the profiles this nation lacks; only if the share offers it."
+    )
+    as_prospects: bool = Field(
+        True,
+        description="With create_profiles: new profiles are prospects (recommended). Off: their "
+        "support status comes from support_level if shared, else from whether they can be "
+        "reached.",
+    )
+
+
+class ShareSettingsIn(Schema):
+    """The sender's settings; fields left out (or null) keep their current value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sync_data: bool | None = None
+    optional_fields: list[Text] | None = Field(
+        None, max_length=200, description=_OPTIONAL_FIELDS_DOC
+    )
+    create_profiles: bool | None = None
+
+
+class ShareCountsOut(Schema):
+    matched: int = Field(description="Linked pairs whose initial sync is not done yet.")
+    synced: int
+    not_found: int = Field(description="Tagged sender profiles with no profile in the receiver.")
+    ambiguous: int = Field(description="Several possible profiles (duplicates); never synced.")
+    unreviewed: int = Field(description="Review items waiting for the *viewing* nation.")
+
+
+class ShareJobOut(Schema):
+    kind: str
+    status: Literal["queued", "running", "done", "failed"]
+    phase: str = Field(description="matching, creating profiles, tagging or reconciling.")
+    done: int
+    total: int
+    detail: str = Field(description="Why the job failed; empty otherwise.")
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+class ShareOut(Schema):
+    id: int
+    direction: Literal["outgoing", "incoming"] = Field(
+        description="`outgoing` when the viewing nation sends the share, `incoming` when it "
+        "receives it."
+    )
+    tag: str = Field(description="The sender's tag name.")
+    shared_tag: str = Field(description="The tag in the receiving nation, `<sender slug>:<tag>`.")
+    sender: str = Field(description="The sending nation's slug.")
+    receiver: str = Field(description="The receiving nation's slug.")
+    status: ShareStatusName
+    sync_data: bool
+    optional_fields: list[str]
+    always_synced_count: int = Field(description="The fields that always sync with data (37).")
+    create_profiles: bool = Field(description="Whether the sender offers to create profiles.")
+    sync_option: SyncOptionName | None = Field(
+        description="The receiver's choice once accepted (it applies in both nations); null "
+        "before, and for a share without data sync."
+    )
+    accepted_create_profiles: bool | None = Field(description="Null until accepted.")
+    as_prospects: bool | None = Field(description="Null until accepted.")
+    counts: ShareCountsOut
+    taggings_count: int = Field(
+        description="How many receiving profiles carry the shared tag (shown to both nations)."
+    )
+    job: ShareJobOut | None = Field(description="The latest sync job: progress of a long run.")
+    requested_at: dt.datetime | None
+    decided_at: dt.datetime | None
+    stopped_at: dt.datetime | None = Field(description="While stopped: when.")
+    stopped_side: Literal["sender", "receiver"] | None = Field(
+        description="While stopped: which nation stopped it."
+    )
+
+
+class SharesPage(Schema):
+    results: list[ShareOut]
+    next: str | None
+
+
+class SharesCreatedOut(Schema):
+    results: list[ShareOut] = Field(description="One share per receiving nation, in input order.")
+
+
+class ShareLinkOut(Schema):
+    sender_person_id: int
+    receiver_person_id: int | None = Field(description="Null when not found or ambiguous.")
+    state: LinkStateName
+    rule: str = Field(
+        description="`voter_guid`, `unique_id:<field>`, `email`, `heuristic` or `created`; "
+        "empty when not found."
+    )
+    reason: str = Field(description="Why a pair is ambiguous, or why a field did not sync.")
+    candidates: list[int] = Field(description="Receiving profiles an ambiguous pair could be.")
+
+
+class ShareLinksPage(Schema):
+    results: list[ShareLinkOut]
+    next: str | None
+
+
+# --- notifications (SPEC §5.2) ----------------------------------------------------------------
+
+
+class NotificationOut(Schema):
+    id: int
+    kind: str = Field(
+        description="share.requested, share.accepted, share.rejected or share.stopped."
+    )
+    message: str
+    share: int | None = Field(description="The share it is about (GET /shares/{id}).")
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+
+class NotificationsPage(Schema):
+    results: list[NotificationOut]
+    next: str | None
+
+
+class NotificationsReadIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None = Field(
+        None, max_length=1000, description="The notifications to mark read; left out: all of them."
+    )
+
+
+class NotificationsReadOut(Schema):
+    marked: int = Field(description="How many unread notifications were marked read.")
