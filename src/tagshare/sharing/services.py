@@ -7,6 +7,7 @@ sender edits and re-requests in one action.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -32,6 +33,8 @@ from tagshare.sharing.models import (
 )
 from tagshare.sharing.notifications import notify
 from tagshare.tags.models import Tag, Tagging
+
+logger = logging.getLogger(__name__)
 
 
 def _clean_settings(
@@ -190,6 +193,7 @@ def share_accept(
             errors={"create_profiles": "not offered"},
         )
     with transaction.atomic():
+        _lock(share, ShareStatus.PENDING, "accepted")
         share.receiver_tag = _receiver_tag(share)
         share.status = ShareStatus.APPROVED
         share.sync_option = option
@@ -206,8 +210,20 @@ def share_accept(
     if run_initial_sync:
         from tagshare.sharing.initial_sync import share_initial_sync
 
-        share_initial_sync(share)
+        try:
+            share_initial_sync(share)
+        except Exception:
+            # The share is accepted either way; its job row says the sync failed, and the next
+            # run (reconciliation, or accepting code calling it again) resumes where it stopped.
+            logger.exception("initial sync of share %s failed", share.pk)
     return share
+
+
+def _lock(share: TagShare, expected: str, action: str) -> None:
+    """Re-read the status under a row lock: two admins deciding at once cannot both win."""
+    current = TagShare.objects.select_for_update().values_list("status", flat=True).get(pk=share.pk)
+    if current != expected:
+        raise Conflict(f"This share is {current}; only a {expected} share can be {action}.")
 
 
 def _receiver_tag(share: TagShare) -> Tag:
@@ -228,6 +244,7 @@ def share_reject(*, nation: Nation, actor: Actor, share: TagShare) -> TagShare:
     if share.status != ShareStatus.PENDING:
         raise Conflict(f"This share is {share.status}; only a pending share can be rejected.")
     with transaction.atomic():
+        _lock(share, ShareStatus.PENDING, "rejected")
         share.status = ShareStatus.DENIED
         share.decided_by, share.decided_at = actor.user, timezone.now()
         share.save()
@@ -247,6 +264,7 @@ def share_stop(*, nation: Nation, actor: Actor, share: TagShare) -> TagShare:
     if share.status != ShareStatus.APPROVED:
         raise Conflict(f"This share is {share.status}; only an approved share can be stopped.")
     with transaction.atomic():
+        _lock(share, ShareStatus.APPROVED, "stopped")
         _untag_all(share)
         ShareLink.objects.filter(share=share).exclude(state=LinkState.ENDED).update(
             state=LinkState.ENDED, updated_at=timezone.now()
@@ -323,6 +341,7 @@ def share_update(
     optional = changes.get("optional_fields", share.optional_fields if sync_data else [])
     chosen = _clean_settings(sync_data, optional, create_profiles)
     with transaction.atomic():
+        _lock(share, ShareStatus.STOPPED, "edited")
         share.sync_data, share.optional_fields, share.create_profiles = (
             sync_data,
             chosen,
