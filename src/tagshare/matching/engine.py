@@ -125,7 +125,9 @@ def stage_values(run: MatchRun, rows: Iterable[tuple[int, dict[str, Any]]]) -> i
     return count
 
 
-def stage_people(run: MatchRun, *, nation_id: int, tag_id: int | None = None) -> int:
+def stage_people(
+    run: MatchRun, *, nation_id: int, tag_id: int | None = None, person_ids: list[int] | None = None
+) -> int:
     """Stage a nation's profiles (those carrying `tag_id`, if given) with SQL: ref = seq = person id.
 
     This is how a share's sender profiles enter the cascade; their keys are already stored.
@@ -140,13 +142,17 @@ def stage_people(run: MatchRun, *, nation_id: int, tag_id: int | None = None) ->
         if tag_id is not None
         else ""
     )
-    params = {"run": run.pk, "nation": nation_id, "tag": tag_id}
+    params: dict[str, Any] = {"run": run.pk, "nation": nation_id, "tag": tag_id}
+    only = ""
+    if person_ids is not None:
+        # Ids are integers from our own tables: inlined, since IN takes no tuple parameter.
+        only = f"AND p.id IN ({', '.join(str(int(pid)) for pid in person_ids) or 'NULL'}) "
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {T.inc} (run_id, seq, ref, {key_columns}, {id_columns}) "
             f"SELECT %(run)s, p.id, p.id, {', '.join('p.' + c.strip() for c in key_columns.split(','))}, "
             f"{', '.join('p.' + c for c in catalog.UNIQUE_IDS)} "
-            f"FROM {T.person} p {tagged}WHERE p.nation_id = %(nation)s",
+            f"FROM {T.person} p {tagged}WHERE p.nation_id = %(nation)s {only}",
             params,
         )
         staged = cursor.rowcount

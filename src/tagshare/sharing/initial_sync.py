@@ -91,14 +91,14 @@ def share_initial_sync(
 # --- 1. matching and links -------------------------------------------------------------------
 
 
-def match_and_link(share: TagShare) -> int:
-    """Match tagged sender profiles that have no live link yet; returns how many were matched."""
+def match_and_link(share: TagShare, *, person_ids: list[int] | None = None) -> int:
+    """Match tagged sender profiles (all, or those given) that have no live link yet."""
     params = {"share": share.pk}
     with transaction.atomic():
         run = engine.run_create(
             nation=share.receiver, id_fields=engine.default_id_fields(share.opt_in_ids)
         )
-        engine.stage_people(run, nation_id=share.sender_id, tag_id=share.tag_id)
+        engine.stage_people(run, nation_id=share.sender_id, tag_id=share.tag_id, person_ids=person_ids)
         with connection.cursor() as cursor:
             # Already linked (a resumed run): not matched again. Staged people have seq = ref.
             for table in (INC, INC_EMAIL):

@@ -68,3 +68,70 @@ def reviews_propose(proposals: Sequence[Proposal]) -> int:
 
 def _version_of(item: ReviewItem) -> Version:
     return Version.from_json(item.proposed_version) or Version(0, 0)
+
+
+def _pending_for(nation: Any, ids: Sequence[int] | None, person_ids: Sequence[int] | None) -> Any:
+    from tagshare.errors import ValidationFailed
+
+    if not ids and not person_ids:
+        raise ValidationFailed("Choose what to decide: review item ids, or person ids for whole profiles.")
+    qs = ReviewItem.objects.filter(nation=nation, status=ReviewStatus.PENDING)
+    if ids:
+        qs = qs.filter(pk__in=list(ids))
+    if person_ids:
+        qs = qs.filter(person_id__in=list(person_ids))
+    return qs.select_related("person", "share")
+
+
+def reviews_apply(
+    *, nation: Any, actor: Any, ids: Sequence[int] | None = None, person_ids: Sequence[int] | None = None
+) -> dict[str, int]:
+    """Write the proposed values into this nation's own profiles, with the proposed version, so
+    both nations then agree. A proposal no longer newer than the profile's value is stale."""
+    from tagshare.nations.actors import require_admin
+    from tagshare.people.services import person_update
+
+    require_admin(actor, nation, "review synced changes")
+    applied = stale = 0
+    with transaction.atomic():
+        items = list(_pending_for(nation, ids, person_ids).select_for_update())
+        by_person: dict[int, list[ReviewItem]] = {}
+        for item in items:
+            by_person.setdefault(item.person_id, []).append(item)
+        now = timezone.now()
+        for person_items in by_person.values():
+            person = person_items[0].person
+            changes: dict[str, Any] = {}
+            versions: dict[str, Version] = {}
+            for item in person_items:
+                current = Version.from_json(person.field_versions.get(item.field))
+                proposed = _version_of(item)
+                if current is not None and proposed <= current:
+                    item.status = ReviewStatus.STALE
+                    stale += 1
+                else:
+                    changes[item.field] = item.proposed_value
+                    versions[item.field] = proposed
+                    item.status = ReviewStatus.APPLIED
+                    applied += 1
+                item.decided_at, item.decided_by = now, actor.user
+            if changes:
+                person_update(
+                    nation=nation, actor=actor, person=person, changes=changes, versions=versions,
+                    kind="review",
+                )
+        ReviewItem.objects.bulk_update(items, ["status", "decided_at", "decided_by"])
+    return {"applied": applied, "stale": stale}
+
+
+def reviews_skip(
+    *, nation: Any, actor: Any, ids: Sequence[int] | None = None, person_ids: Sequence[int] | None = None
+) -> dict[str, int]:
+    """Discard proposals: this nation keeps its own values."""
+    from tagshare.nations.actors import require_admin
+
+    require_admin(actor, nation, "review synced changes")
+    skipped = _pending_for(nation, ids, person_ids).update(
+        status=ReviewStatus.SKIPPED, decided_at=timezone.now(), decided_by=actor.user
+    )
+    return {"skipped": skipped}

@@ -1,0 +1,99 @@
+"""Draining the outbox: claim pending events, hand them to the handlers, mark them processed.
+
+Domain apps register handlers per event kind (sharing does, in its AppConfig.ready), so the
+outbox knows nothing of what consumes it. A batch is claimed and processed in one transaction:
+a worker that dies mid-batch commits nothing, and its events are claimed again. On PostgreSQL
+`FOR UPDATE SKIP LOCKED` lets several workers drain side by side without taking the same event.
+Handlers must be idempotent: replaying an event changes nothing (versions see to that).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from tagshare.outbox.models import OutboxEvent
+from tagshare.outbox.services import register_wake_hook
+
+logger = logging.getLogger(__name__)
+Handler = Callable[[Sequence[OutboxEvent]], None]
+_handlers: dict[str, list[Handler]] = {}
+BATCH = 200
+
+
+def register(kind: str, handler: Handler) -> None:
+    """Call `handler` with each claimed batch's events of `kind` (in id order)."""
+    if handler not in _handlers.setdefault(kind, []):
+        _handlers[kind].append(handler)
+
+
+def drain_once(limit: int = BATCH) -> int:
+    """Process up to `limit` pending events; returns how many were claimed."""
+    with transaction.atomic():
+        pending = OutboxEvent.objects.filter(processed_at__isnull=True).order_by("id")
+        if connection.features.has_select_for_update_skip_locked:
+            pending = pending.select_for_update(skip_locked=True)
+        events = list(pending[:limit])
+        if not events:
+            return 0
+        by_kind: dict[str, list[OutboxEvent]] = {}
+        for event in events:
+            by_kind.setdefault(event.kind, []).append(event)
+        for kind, batch in by_kind.items():
+            for handler in _handlers.get(kind, []):
+                handler(batch)
+        OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(processed_at=timezone.now())
+    return len(events)
+
+
+def drain_until_idle(limit: int = BATCH, max_rounds: int = 10_000) -> int:
+    """Drain until nothing is pending (handlers' own events included); returns events processed."""
+    total = 0
+    for _ in range(max_rounds):
+        claimed = drain_once(limit)
+        if not claimed:
+            break
+        total += claimed
+    return total
+
+
+class Worker:
+    """A loop that drains, sleeping until woken by a commit that wrote events (or a timeout)."""
+
+    def __init__(self, *, idle_seconds: float = 1.0) -> None:
+        self.idle_seconds = idle_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        register_wake_hook(self._wake.set)
+
+    def run(self, *, until_idle: bool = False) -> int:
+        total = 0
+        while not self._stop.is_set():
+            try:
+                claimed = drain_once()
+            except Exception:
+                logger.exception("outbox drain failed; the batch will be retried")
+                claimed = 0
+                self._stop.wait(self.idle_seconds)
+            total += claimed
+            if claimed:
+                continue
+            if until_idle:
+                break
+            self._wake.wait(self.idle_seconds)
+            self._wake.clear()
+        connection.close()
+        return total
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def start_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run, name="tagshare-worker", daemon=True)
+        thread.start()
+        return thread
