@@ -12,7 +12,7 @@ SETTINGS_MODULE = "tagshare.settings"
 # The commands people need day to day; Django's own long list stays behind `help --commands`.
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("migrate", "Create or update the database tables."),
-    ("serve [--host H] [--port P] [--threads N]", "Serve the control panel and API (waitress)."),
+    ("serve [--host H] [--port P] [--threads N] [--no-worker]", "Serve the control panel and API (waitress)."),
     ("demo [--people N] [--no-serve]", "Set up demo nations, users and people, then serve."),
     ("nation create SLUG --name N --plan P [--region US]", "Add a nation."),
     ("nation list", "List nations with their user and people counts."),
@@ -22,6 +22,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("export FILE --nation SLUG [--tag T]", "Export people as CSV ('-' for stdout)."),
     ("duplicates --nation SLUG", "List possible duplicate profiles."),
     ("merge --nation SLUG KEEP OTHER", "Fold profile OTHER into KEEP."),
+    ("worker [--until-idle]", "Apply share syncs from the outbox; reconcile daily."),
+    ("reconcile [--share ID]", "Reconcile approved shares now."),
 )
 
 

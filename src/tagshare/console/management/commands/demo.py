@@ -67,4 +67,7 @@ class Command(TagshareCommand):
         if server is None:
             console.print("Start the server with `tagshare serve`.")
             return
-        run_server(server, urls, console=console, all_interfaces=options["host"] in ALL_INTERFACES)
+        run_server(
+            server, urls, console=console, all_interfaces=options["host"] in ALL_INTERFACES,
+            embedded_worker=not options["no_worker"],
+        )

@@ -40,7 +40,8 @@ class Command(TagshareCommand):
             host=options["host"], port=options["port"], threads=options["threads"]
         )
         run_server(
-            server, urls, console=self.console(), all_interfaces=options["host"] in ALL_INTERFACES
+            server, urls, console=self.console(), all_interfaces=options["host"] in ALL_INTERFACES,
+            embedded_worker=not options["no_worker"],
         )
 
 
@@ -65,10 +66,27 @@ def open_server(*, host: str, port: int, threads: int) -> tuple[Any, list[str]]:
     return server, [url_for(bound_host, bound_port) for bound_host, bound_port in listening]
 
 
-def run_server(server: Any, urls: list[str], *, console: Console, all_interfaces: bool) -> None:
+def start_embedded_worker() -> None:
+    """The embedded default: drain the outbox and reconcile daily in this process's threads."""
+    from tagshare.console.management.commands.worker import run_with_daily_reconciliation
+    from tagshare.outbox.drain import Worker
+
+    worker = Worker()
+    threading.Thread(
+        target=run_with_daily_reconciliation, args=(worker,), name="tagshare-worker", daemon=True
+    ).start()
+
+
+def run_server(
+    server: Any, urls: list[str], *, console: Console, all_interfaces: bool,
+    embedded_worker: bool = True,
+) -> None:
     note = " (all interfaces)" if all_interfaces else ""
     for url in urls:
         console.print(f"Tagshare is serving on [bold]{url}[/bold]{note}")
+    if embedded_worker:
+        start_embedded_worker()
+        console.print("An in-process worker applies share syncs and the daily reconciliation.")
     console.print("Press Ctrl-C to stop.")
     console.file.flush()
     if threading.current_thread() is threading.main_thread():
@@ -78,6 +96,10 @@ def run_server(server: Any, urls: list[str], *, console: Console, all_interfaces
 
 
 def add_server_arguments(parser: CommandParser) -> None:
+    parser.add_argument(
+        "--no-worker", action="store_true",
+        help="don't drain the outbox in this process (run `tagshare worker` or Celery instead)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
     parser.add_argument("--threads", type=int, default=8, help="request threads (8)")

@@ -1,0 +1,87 @@
+"""Reconciliation (SPEC §7): at least daily and on demand, per share.
+
+It matches tagged profiles still not found, recreates deleted ones where the share creates
+profiles, re-checks ambiguous ones, and repairs drift a missed event could leave (a link whose
+sender profile lost the tag, a shared tag on a profile with no live link). It never re-decides
+values that differed before the share began: only newly linked pairs are reconciled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from tagshare.nations.actors import Actor
+from tagshare.sharing.initial_sync import create_missing, match_and_link, reconcile_matched, tag_linked
+from tagshare.sharing.models import (
+    LINKED_STATES,
+    JobStatus,
+    LinkState,
+    ShareLink,
+    ShareStatus,
+    ShareSyncJob,
+    TagShare,
+)
+from tagshare.tags.models import Tagging
+
+DAILY = dt.timedelta(hours=24)
+
+
+def share_reconcile(share: TagShare) -> ShareSyncJob:
+    job = ShareSyncJob.objects.create(
+        share=share, kind="reconcile", status=JobStatus.RUNNING, started_at=timezone.now()
+    )
+    try:
+        _repair_drift(share)
+        match_and_link(share)
+        if share.sync_data and share.accepted_create_profiles:
+            create_missing(share)
+        tag_linked(share)
+        if share.sync_data:
+            reconcile_matched(share)
+    except Exception as exc:
+        ShareSyncJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED, detail=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+    ShareSyncJob.objects.filter(pk=job.pk).update(status=JobStatus.DONE, finished_at=timezone.now())
+    job.refresh_from_db()
+    return job
+
+
+def _repair_drift(share: TagShare) -> None:
+    with transaction.atomic():
+        tagged = Tagging.objects.filter(tag_id=share.tag_id).values("person_id")
+        lost = ShareLink.objects.filter(share=share, state__in=LINKED_STATES).exclude(sender_person_id__in=tagged)
+        lost_receivers = list(lost.exclude(receiver_person__isnull=True).values_list("receiver_person_id", flat=True))
+        lost.update(state=LinkState.ENDED, updated_at=timezone.now())
+        if share.receiver_tag_id is None:
+            return
+        live = ShareLink.objects.filter(share=share, state__in=LINKED_STATES).values("receiver_person_id")
+        stray = Tagging.objects.filter(tag_id=share.receiver_tag_id).exclude(person_id__in=live)
+        if lost_receivers or stray.exists():
+            from tagshare.tags.services import tag_remove
+
+            for tagging in stray.select_related("person"):
+                tag_remove(
+                    nation=share.receiver, actor=Actor.share(share.pk), person=tagging.person,
+                    name=share.shared_tag_name,
+                )
+
+
+def reconcile_due(*, now: dt.datetime | None = None, force: bool = False) -> int:
+    """Reconcile every approved share not reconciled in the last day (all of them with `force`)."""
+    now = now or timezone.now()
+    done = 0
+    for share in TagShare.objects.filter(status=ShareStatus.APPROVED).select_related(
+        "sender", "receiver", "tag", "receiver_tag"
+    ):
+        last = (
+            ShareSyncJob.objects.filter(share=share, status=JobStatus.DONE).order_by("-finished_at").first()
+        )
+        if force or last is None or last.finished_at is None or now - last.finished_at >= DAILY:
+            share_reconcile(share)
+            done += 1
+    return done
