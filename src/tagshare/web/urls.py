@@ -1,8 +1,8 @@
-"""Control-panel URLs: sign in, People, Tags."""
+"""Control-panel URLs: sign in, People, Tags (All, Outgoing, Shared), shares, notifications."""
 
 from django.urls import path
 
-from tagshare.web.views import auth, people, tags
+from tagshare.web.views import auth, notifications, people, shares, tags
 
 app_name = "web"
 
@@ -22,4 +22,15 @@ urlpatterns = [
         name="person-tag-remove",
     ),
     path("tags/", tags.tags_list, name="tags"),
+    path("tags/outgoing/", tags.tags_outgoing, name="tags-outgoing"),
+    path("tags/shared/", tags.tags_shared, name="tags-shared"),
+    path("tags/<int:tag_id>/share/", shares.share_new, name="share-new"),
+    path("shares/<int:share_id>/", shares.share_detail, name="share"),
+    path("shares/<int:share_id>/status/", shares.share_status, name="share-status"),
+    path("shares/<int:share_id>/accept/", shares.share_accept, name="share-accept"),
+    path("shares/<int:share_id>/reject/", shares.share_reject, name="share-reject"),
+    path("shares/<int:share_id>/stop/", shares.share_stop, name="share-stop"),
+    path("shares/<int:share_id>/edit/", shares.share_edit, name="share-edit"),
+    path("notifications/", notifications.notifications_list, name="notifications"),
+    path("notifications/read/", notifications.notifications_read, name="notifications-read"),
 ]
