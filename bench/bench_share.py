@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     results["load"] = _load(shape, sender, receiver)
     _analyze()
     results["sync"] = _bench_sync(sender, receiver, admins)
+    results["reconcile_idle"] = _bench_reconcile_idle()
     results["floor"] = _bench_floor(receiver, sender)
     results["ratio_to_floor"] = round(
         results["sync"]["seconds"] / max(results["floor"]["seconds"], 1e-6), 1
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  floor (plain join on the match keys): {results['floor']['seconds']} s; ratio {results['ratio_to_floor']}x"
         )
+        print(f"  reconciliation with nothing to do: {results['reconcile_idle']['seconds']} s")
         print(f"  peak RSS {results['peak_rss_mib']} MiB")
     return 0
 
@@ -169,6 +171,17 @@ def _bench_sync(sender: Any, receiver: Any, admins: tuple[Any, Any]) -> dict[str
         "counts": tagged,
         "taggings": share_taggings_count(share),
     }
+
+
+def _bench_reconcile_idle() -> dict[str, Any]:
+    from tagshare.sharing.models import TagShare
+    from tagshare.sharing.reconcile import share_reconcile
+
+    share = TagShare.objects.get()
+    common.log("reconciling again (nothing to do) …")
+    started = time.perf_counter()
+    share_reconcile(share)
+    return {"seconds": round(time.perf_counter() - started, 2)}
 
 
 if __name__ == "__main__":

@@ -1,0 +1,57 @@
+"""The matching, import, share and sync benchmarks run end to end at a tiny size.
+
+They print their figures; nothing here asserts a time (benchmarks are not timed tests).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+def _run(script: str, *args: str, tmp_path: Path) -> str:
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+    }
+    url = f"sqlite:///{tmp_path / 'bench.sqlite3'}"
+    run = subprocess.run(
+        [sys.executable, str(BENCH / script), *args, "--database-url", url],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run.stdout
+
+
+def test_matching_benchmark_reports_speed_floor_and_precision(tmp_path):
+    out = _run("bench_matching.py", "--receiving", "300", "--incoming", "300", tmp_path=tmp_path)
+    assert "profiles/s" in out and "floor (plain join" in out
+    assert "precision 1.0" in out  # no wrong automatic match on data with known truth
+
+
+def test_import_benchmark_imports_and_reimports(tmp_path):
+    out = _run("bench_import.py", "--rows", "300", "--reimport", "50", tmp_path=tmp_path)
+    assert "created 300" in out and "unchanged 50" in out
+
+
+def test_share_benchmark_reports_its_phases(tmp_path):
+    out = _run("bench_share.py", "--people", "300", tmp_path=tmp_path)
+    for label in ("matching", "tagging", "reconciling", "floor", "nothing to do"):
+        assert label in out
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="uses the tagshare console script")
+def test_sync_benchmark_reports_latency_and_throughput(tmp_path):
+    out = _run(
+        "bench_sync.py", "--pairs", "40", "--writes", "20", "--rate", "20", tmp_path=tmp_path
+    )
+    assert "p50" in out and "(0 never seen)" in out and "worker(s)" in out
