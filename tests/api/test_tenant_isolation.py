@@ -21,9 +21,11 @@ from tagshare.api.router import api
 from tagshare.imports.models import ImportJob
 from tagshare.imports.services import import_create, import_run
 from tagshare.nations.actors import Actor
+from tagshare.outbox.hlc import Version
 from tagshare.people.models import Person, PersonChange
 from tagshare.people.services import person_create
-from tagshare.sharing.models import ShareStatus, TagShare
+from tagshare.sharing.models import ReviewItem, ReviewStatus, ShareStatus, TagShare
+from tagshare.sharing.reviews import Proposal, reviews_propose
 from tagshare.sharing.services import share_accept, share_create
 from tagshare.tags.services import tag_apply, tag_get_or_create
 from tests.api.conftest import ApiClient
@@ -37,6 +39,7 @@ MARKER = "Alphaonly"
 BODY = {"tags": ["walk"], "field": "first_name", "which": "old"}
 # Routes whose body must name alpha's records (see AlphaWorld.body).
 MATCHING_ROUTES = {("PUT", "/people/push"), ("PUT", "/people/add")}
+REVIEW_ROUTES = {("POST", "/reviews/apply"), ("POST", "/reviews/skip")}
 # Routes that refuse unknown keys get a body of their own, valid for them, so that what the walk
 # sees is the tenant check (404) or the role check (403), not a 422.
 ROUTE_BODIES: dict[tuple[str, str], dict[str, object]] = {
@@ -51,11 +54,14 @@ ADMIN_ONLY_ROUTES = {
     ("POST", "/shares"),
     ("GET", "/notifications"),
     ("POST", "/notifications/read"),
+    ("GET", "/reviews"),
+    ("POST", "/reviews/apply"),
+    ("POST", "/reviews/skip"),
 }
 
 
 def registered_routes() -> list[tuple[str, str]]:
-    routes = []
+    routes: list[tuple[str, str]] = []
     for bound in api._get_bound_routers():
         for path, view in bound.path_operations.items():
             full = re.sub("/+", "/", f"/{bound.prefix}/{path}").rstrip("/")
@@ -85,6 +91,7 @@ class AlphaWorld:
     email: str
     job: ImportJob
     share: TagShare
+    review: ReviewItem
 
     def fill(self, path: str) -> str:
         values = {
@@ -122,6 +129,11 @@ class AlphaWorld:
         if (method, path) in MATCHING_ROUTES:
             # Pushing alpha's email from another nation must create there, never reach alpha's.
             return {"email1": self.email}
+        if (method, path) in REVIEW_ROUTES:
+            # Alpha's pending item, by id for one route and as a whole profile for the other.
+            if path.endswith("apply"):
+                return {"ids": [self.review.pk]}
+            return {"person_ids": [self.person.pk]}
         if (method, path) in ROUTE_BODIES:
             return ROUTE_BODIES[(method, path)]
         return {**BODY, "other_id": self.person.pk}
@@ -143,6 +155,7 @@ class AlphaWorld:
         assert list(person.taggings.values_list("tag__name", flat=True)) == [self.tag]
         share = TagShare.objects.get(pk=self.share.pk)
         assert (share.status, share.optional_fields) == (ShareStatus.APPROVED, [])
+        assert ReviewItem.objects.get(pk=self.review.pk).status == ReviewStatus.PENDING
 
 
 @pytest.fixture
@@ -169,8 +182,27 @@ def alpha(nation, make_nation, settings, tmp_path) -> AlphaWorld:
         nation=nation, actor=Actor.system(), tag_name=tag, nations="gamma", sync_data=True
     )
     share_accept(nation=gamma, actor=Actor.system(), share=share, sync_option="accept_all")
+    # A change proposed to alpha's profile, newer than its own value: applying it would show.
+    person.refresh_from_db()
+    ts, _ = person.field_versions["first_name"]
+    proposal = Proposal(
+        share.pk,
+        nation.pk,
+        person.pk,
+        "first_name",
+        person.first_name,
+        "Changed Walker",
+        Version(ts + 1, gamma.pk),
+    )
+    assert reviews_propose([proposal]) == 1
     return AlphaWorld(
-        person=person, tag=tag, change_id=change.pk, email=email, job=job, share=share
+        person=person,
+        tag=tag,
+        change_id=change.pk,
+        email=email,
+        job=job,
+        share=share,
+        review=ReviewItem.objects.get(person=person),
     )
 
 

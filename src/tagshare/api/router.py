@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from tagshare.api import fields, imports, matching, notifications, people, shares, taggings, tags
+from tagshare.api import (
+    fields,
+    imports,
+    matching,
+    notifications,
+    people,
+    reviews,
+    shares,
+    taggings,
+    tags,
+)
 from tagshare.api.auth import BearerToken
 from tagshare.api.errors import TOKEN_HELP, install_error_handlers
 from tagshare.api.payload import JsonParser
@@ -13,8 +23,8 @@ api = NinjaAPI(
     title="Tagshare API",
     version="1",
     description=(
-        "People, tags, imports, tag shares, notifications and the field catalog of one nation. "
-        "Every route needs a bearer token and acts in the token's nation. "
+        "People, tags, imports, tag shares, review items, notifications and the field catalog "
+        "of one nation. Every route needs a bearer token and acts in the token's nation. "
         f"{TOKEN_HELP} Errors are JSON "
         '`{"detail": "...", "errors": {"field": "..."}}`; lists are `{"results": [...], '
         '"next": url-or-null}`.'
@@ -35,4 +45,4 @@ api.add_router("/fields", fields.router)
 api.add_router("/imports", imports.router)
 api.add_router("/shares", shares.router)
 api.add_router("/notifications", notifications.router)
-# Later resources (SPEC §9: reviews) mount here, one module each.
+api.add_router("/reviews", reviews.router)

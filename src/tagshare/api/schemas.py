@@ -522,3 +522,60 @@ class NotificationsReadIn(Schema):
 
 class NotificationsReadOut(Schema):
     marked: int = Field(description="How many unread notifications were marked read.")
+
+
+# --- reviews (SPEC §6.2) ----------------------------------------------------------------------
+
+ReviewStatusName = Literal["pending", "applied", "skipped", "stale"]
+REVIEW_SELECTION_MAX = 1000
+
+
+class ReviewItemOut(Schema):
+    id: int
+    share: int = Field(description="The share the proposal came over (GET /shares/{id}).")
+    person_id: int = Field(description="This nation's profile the proposal is for.")
+    field: str = Field(description="The catalog field (GET /fields).")
+    current_value: Any = Field(description="The profile's value now: what applying replaces.")
+    proposed_value: Any = Field(description="The other nation's value.")
+    proposed_version: list[int] = Field(
+        description="[hybrid-clock timestamp, origin nation id] of the proposed value; applying "
+        "writes it with this version, so both nations then agree."
+    )
+    status: ReviewStatusName = Field(description="Always `pending` in the list.")
+    proposed_by: str = Field(description="Slug of the nation the proposal came from.")
+    created_at: dt.datetime
+
+
+class ReviewsPage(Schema):
+    results: list[ReviewItemOut]
+    next: str | None
+
+
+_ROW_IDS = list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None
+
+
+class ReviewsDecideIn(Schema):
+    """Exactly one of `ids` or `person_ids`, not empty. Ids that are not this nation's pending
+    review items (another nation's, already decided, unknown) are passed over, not refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: _ROW_IDS = Field(
+        None, max_length=REVIEW_SELECTION_MAX, description="Review item ids (GET /reviews)."
+    )
+    person_ids: _ROW_IDS = Field(
+        None,
+        max_length=REVIEW_SELECTION_MAX,
+        description="Whole profiles: every pending item of these people of this nation.",
+    )
+
+
+class ReviewsAppliedOut(Schema):
+    applied: int = Field(description="Proposals written into this nation's profiles.")
+    stale: int = Field(
+        description="Proposals no longer newer than the profile's value: dropped, not written."
+    )
+
+
+class ReviewsSkippedOut(Schema):
+    skipped: int = Field(description="Proposals discarded; the profiles keep their values.")

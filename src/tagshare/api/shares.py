@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
@@ -29,6 +30,8 @@ from tagshare.api.schemas import (
     request_body_doc,
     responses,
 )
+from tagshare.errors import Conflict
+from tagshare.nations.actors import require_admin
 from tagshare.nations.models import Nation
 from tagshare.people import catalog
 from tagshare.sharing import selectors, services
@@ -41,8 +44,10 @@ from tagshare.sharing.models import (
     ShareSyncJob,
     TagShare,
 )
+from tagshare.sharing.reconcile import share_reconcile
 from tagshare.tags.models import Tagging
 
+logger = logging.getLogger("tagshare.api")
 router = Router(tags=["shares"])
 
 M = TypeVar("M", bound=BaseModel)
@@ -309,6 +314,33 @@ def shares_request(request: HttpRequest, share_id: int) -> dict[str, Any]:
     services.share_update(
         nation=c.nation, actor=c.actor, share=share, changes=changes, request=True
     )
+    return _one(share, c.nation)
+
+
+@router.post(
+    "/{share_id}/reconcile",
+    response=responses({200: ShareOut}, 403, 404, 409, 422),
+    summary="Reconcile an approved share now (either side's admins)",
+)
+def shares_reconcile(request: HttpRequest, share_id: int) -> dict[str, Any]:
+    """What the daily run does (SPEC §7), now: match tagged profiles still not found, recreate
+    deleted ones where the share creates profiles, re-check ambiguous ones, repair what a missed
+    event left behind. Values that differed before the share began are never re-decided.
+
+    Runs before answering: `job` is this run, `done` or `failed` with its `detail`; the counts
+    show the result. Only an approved share can be reconciled (409 otherwise).
+    """
+    c = caller(request)
+    share = services.access_share_by_id(c.nation, share_id)
+    require_admin(c.actor, c.nation, "reconcile tag shares")
+    if share.status != ShareStatus.APPROVED:
+        raise Conflict(f"This share is {share.status}; only an approved share can be reconciled.")
+    try:
+        share_reconcile(share)
+    except Exception:
+        # As with accepting: the job row records the failure for both nations to see, and the
+        # daily run tries again.
+        logger.exception("reconciliation of share %s failed", share.pk)
     return _one(share, c.nation)
 
 
