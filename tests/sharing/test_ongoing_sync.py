@@ -204,3 +204,22 @@ def test_linked_profiles_converge_whatever_the_edits(receiver, sender, make_pers
     for name in share.synced_fields:
         assert values.same(values.read(a, name), values.read(b, name)), name
     assert set(catalog.ALWAYS_SYNCED) <= set(share.synced_fields)
+
+
+def test_equal_values_never_become_review_items(receiver, tagged, make_person, share_and_accept):
+    make_person(receiver, email1="a@x.org", first_name="Ann")
+    tagged(email1="a@x.org", first_name="Ann")  # same values, written separately: other versions
+    share_and_accept(sync_option="review")
+    drain_until_idle()
+    assert not ReviewItem.objects.filter(status="pending").exists()
+
+
+def test_a_local_write_after_a_proposal_makes_it_stale(receiver, tagged, make_person, share_and_accept):
+    _, here, there = _pair(receiver, tagged, make_person, share_and_accept, option="review", occupation="Nurse")
+    ReviewItem.objects.all().delete()
+    _write(there, occupation="Doctor")
+    drain_until_idle()
+    assert ReviewItem.objects.filter(nation=receiver, status="pending").count() == 1
+    _write(here, occupation="Midwife")  # newer than the proposal
+    drain_until_idle()
+    assert not ReviewItem.objects.filter(nation=receiver, status="pending").exists()

@@ -50,14 +50,38 @@ def on_person_changed(events: Sequence[OutboxEvent]) -> None:
         .exclude(receiver_person__isnull=True)
         .select_related("share")
     )
+    drop_stale_proposals(fields_by_person)
     for link in links:
+        if link.receiver_person_id is None:
+            continue
         for source_id, target_id in (
             (link.sender_person_id, link.receiver_person_id),
             (link.receiver_person_id, link.sender_person_id),
         ):
             changed = fields_by_person.get(source_id)
-            if changed and target_id is not None:
+            if changed:
                 push_fields(link.share, source_id, target_id, changed)
+
+
+def drop_stale_proposals(fields_by_person: dict[int, set[str]]) -> None:
+    """A pending proposal no longer newer than its profile's value is dropped as stale (§6.2)."""
+    from django.utils import timezone
+
+    from tagshare.sharing.models import ReviewItem, ReviewStatus
+
+    pending = ReviewItem.objects.filter(
+        status=ReviewStatus.PENDING, person_id__in=list(fields_by_person)
+    ).select_related("person")
+    stale = []
+    for item in pending:
+        if item.field not in fields_by_person[item.person_id]:
+            continue
+        current = Version.from_json(item.person.field_versions.get(item.field))
+        proposed = Version.from_json(item.proposed_version)
+        if current is not None and proposed is not None and proposed <= current:
+            stale.append(item.pk)
+    if stale:
+        ReviewItem.objects.filter(pk__in=stale).update(status=ReviewStatus.STALE, decided_at=timezone.now())
 
 
 def push_fields(share: TagShare, source_id: int, target_id: int, fields: set[str]) -> None:
@@ -78,6 +102,8 @@ def push_fields(share: TagShare, source_id: int, target_id: int, fields: set[str
         if current is not None and version <= current:
             continue  # the target already has this write, or a newer one
         value, existing = values.read(source, name), values.read(target, name)
+        if values.same(value, existing):
+            continue  # nothing to change or to review: only the versions differ
         if (
             values.is_blank(existing)
             or catalog.get(name).is_address
