@@ -21,14 +21,21 @@ _counter = itertools.count(1)
 def make_nation(db: Any) -> Callable[..., Nation]:
     def make(slug: str | None = None, plan: str = "organization", **kw: Any) -> Nation:
         slug = slug or f"nation-{next(_counter)}"
-        return nation_services.nation_create(slug=slug, name=kw.pop("name", slug.title()), plan=plan, **kw)
+        return nation_services.nation_create(
+            slug=slug, name=kw.pop("name", slug.title()), plan=plan, **kw
+        )
 
     return make
 
 
 @pytest.fixture
 def make_user(db: Any) -> Callable[..., User]:
-    def make(nation: Nation, role: str = "admin", email: str | None = None, password: str = "pw-secret-123") -> User:
+    def make(
+        nation: Nation,
+        role: str = "admin",
+        email: str | None = None,
+        password: str = "pw-secret-123",
+    ) -> User:
         email = email or f"{role}{next(_counter)}@{nation.slug}.example"
         return nation_services.user_create(nation=nation, email=email, role=role, password=password)
 

@@ -34,7 +34,9 @@ def test_domain_app_does_not_import_interfaces(app):
 
 
 WRITE_PATTERNS = [
-    re.compile(r"\b(Person|Tagging|PersonEmail|PersonChange)\.objects\.(create|bulk_create|update)\b"),
+    re.compile(
+        r"\b(Person|Tagging|PersonEmail|PersonChange)\.objects\.(create|bulk_create|update)\b"
+    ),
     re.compile(r"(?<!class )\bPerson\((?!models)"),
     re.compile(r"\bperson\.save\("),
 ]
@@ -42,7 +44,13 @@ WRITE_PATTERNS = [
 
 def test_people_and_tags_are_only_written_through_services():
     """No `.save()` / `.objects.create` of Person or Tagging outside their services and migrations."""
-    allowed = {"people/services.py", "people/bulk.py", "people/merge.py", "tags/services.py", "tags/bulk.py"}
+    allowed = {
+        "people/services.py",
+        "people/bulk.py",
+        "people/merge.py",
+        "tags/services.py",
+        "tags/bulk.py",
+    }
     offenders = []
     for path in SRC.rglob("*.py"):
         rel = str(path.relative_to(SRC))

@@ -12,7 +12,10 @@ SETTINGS_MODULE = "tagshare.settings"
 # The commands people need day to day; Django's own long list stays behind `help --commands`.
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("migrate", "Create or update the database tables."),
-    ("serve [--host H] [--port P] [--threads N] [--no-worker]", "Serve the control panel and API (waitress)."),
+    (
+        "serve [--host H] [--port P] [--threads N] [--no-worker]",
+        "Serve the control panel and API (waitress).",
+    ),
     ("demo [--people N] [--no-serve]", "Set up demo nations, users and people, then serve."),
     ("nation create SLUG --name N --plan P [--region US]", "Add a nation."),
     ("nation list", "List nations with their user and people counts."),

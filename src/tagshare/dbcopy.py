@@ -7,7 +7,7 @@ here, so the per-row cost is building a tuple, not an ORM object.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -30,7 +30,7 @@ class Table:
 class RowStore(Protocol):
     def allocate_ids(self, model: type[models.Model], count: int) -> list[int]: ...
 
-    def insert(self, table: Table, rows: Sequence[Sequence[Any]]) -> None: ...
+    def insert(self, table: Table, rows: Iterable[Sequence[Any]]) -> None: ...
 
     def adapt_datetime(self, value: Any) -> Any: ...
 
@@ -60,7 +60,7 @@ class PostgresStore:
             )
             return sorted(value for (value,) in cursor.fetchall())
 
-    def insert(self, table: Table, rows: Sequence[Sequence[Any]]) -> None:
+    def insert(self, table: Table, rows: Iterable[Sequence[Any]]) -> None:
         if not rows:
             return
         quote = connection.ops.quote_name
@@ -93,7 +93,8 @@ class SQLiteStore:
             (last,) = cursor.fetchone()
         return list(range(last + 1, last + 1 + count))
 
-    def insert(self, table: Table, rows: Sequence[Sequence[Any]]) -> None:
+    def insert(self, table: Table, rows: Iterable[Sequence[Any]]) -> None:
+        rows = rows if isinstance(rows, Sequence) else list(rows)
         if not rows:
             return
         quote = connection.ops.quote_name

@@ -27,22 +27,33 @@ def _coalition(create_profiles: bool = False):
     river = nation_create(slug="river", name="River", plan="enterprise")
     north_admin = user_create(nation=north, email="a@north.example", role="admin")
     river_admin = user_create(nation=river, email="a@river.example", role="admin")
-    theirs = person_create(nation=north, actor=Actor.system(), values_in={"email1": "p@x.org", "first_name": "Pat"})
+    theirs = person_create(
+        nation=north, actor=Actor.system(), values_in={"email1": "p@x.org", "first_name": "Pat"}
+    )
     tag_apply(nation=north, actor=Actor.system(), person=theirs, name="climate")
     [share] = services.share_create(
-        nation=north, actor=Actor.for_user(north_admin), tag_name="climate", nations="river",
-        sync_data=True, create_profiles=create_profiles,
+        nation=north,
+        actor=Actor.for_user(north_admin),
+        tag_name="climate",
+        nations="river",
+        sync_data=True,
+        create_profiles=create_profiles,
     )
     services.share_accept(
-        nation=river, actor=Actor.for_user(river_admin), share=share, sync_option="accept_all",
+        nation=river,
+        actor=Actor.for_user(river_admin),
+        share=share,
+        sync_option="accept_all",
         create_profiles=create_profiles,
     )
     return north, river, share, theirs
 
 
 def test_worker_until_idle_applies_pending_writes(db):
-    north, river, share, theirs = _coalition(create_profiles=True)
-    person_update(nation=north, actor=Actor.system(), person=theirs, changes={"occupation": "Baker"})
+    north, _river, share, theirs = _coalition(create_profiles=True)
+    person_update(
+        nation=north, actor=Actor.system(), person=theirs, changes={"occupation": "Baker"}
+    )
     out = run("worker", "--until-idle")
     assert "Processed" in out
     copy = ShareLink.objects.get(share=share).receiver_person
@@ -51,7 +62,7 @@ def test_worker_until_idle_applies_pending_writes(db):
 
 
 def test_reconcile_recreates_a_deleted_profile_when_the_share_creates_profiles(db):
-    north, river, share, theirs = _coalition(create_profiles=True)
+    _north, river, share, _theirs = _coalition(create_profiles=True)
     copy = ShareLink.objects.get(share=share).receiver_person
     person_delete(nation=river, actor=Actor.system(), person=copy)
     run("worker", "--until-idle")

@@ -44,28 +44,44 @@ def test_most_recent_write_wins_in_both_directions(receiver, tagged, make_person
 
 
 def test_blank_only_also_syncs_later_writes(receiver, tagged, make_person, share_and_accept):
-    _, here, there = _pair(receiver, tagged, make_person, share_and_accept, option="blank_only", occupation="Nurse")
+    _, here, there = _pair(
+        receiver, tagged, make_person, share_and_accept, option="blank_only", occupation="Nurse"
+    )
     _write(there, occupation="Doctor")
     drain_until_idle()
     assert _get(here).occupation == "Doctor"
 
 
-def test_review_queues_changes_to_non_blank_fields_and_fills_blanks(receiver, tagged, make_person, share_and_accept):
-    share, here, there = _pair(receiver, tagged, make_person, share_and_accept, option="review", occupation="Nurse")
+def test_review_queues_changes_to_non_blank_fields_and_fills_blanks(
+    receiver, tagged, make_person, share_and_accept
+):
+    _share, here, there = _pair(
+        receiver, tagged, make_person, share_and_accept, option="review", occupation="Nurse"
+    )
     ReviewItem.objects.all().delete()
     _write(there, occupation="Doctor", employer="Clinic")
     drain_until_idle()
     assert (_get(here).occupation, _get(here).employer) == ("Nurse", "Clinic")  # blank filled
     item = ReviewItem.objects.get(nation=receiver, person=here)
-    assert (item.field, item.current_value, item.proposed_value) == ("occupation", "Nurse", "Doctor")
+    assert (item.field, item.current_value, item.proposed_value) == (
+        "occupation",
+        "Nurse",
+        "Doctor",
+    )
 
 
-def test_applying_a_review_writes_the_proposed_version_so_both_sides_agree(receiver, receiver_admin, tagged, make_person, share_and_accept):
-    _, here, there = _pair(receiver, tagged, make_person, share_and_accept, option="review", occupation="Nurse")
+def test_applying_a_review_writes_the_proposed_version_so_both_sides_agree(
+    receiver, receiver_admin, tagged, make_person, share_and_accept
+):
+    _, here, there = _pair(
+        receiver, tagged, make_person, share_and_accept, option="review", occupation="Nurse"
+    )
     ReviewItem.objects.all().delete()
     _write(there, occupation="Doctor")
     drain_until_idle()
-    result = reviews_apply(nation=receiver, actor=Actor.for_user(receiver_admin), person_ids=[here.pk])
+    result = reviews_apply(
+        nation=receiver, actor=Actor.for_user(receiver_admin), person_ids=[here.pk]
+    )
     drain_until_idle()
     assert result == {"applied": 1, "stale": 0}
     assert _get(here).occupation == "Doctor"
@@ -73,18 +89,28 @@ def test_applying_a_review_writes_the_proposed_version_so_both_sides_agree(recei
     assert not ReviewItem.objects.filter(status="pending").exists()  # nothing bounced back
 
 
-def test_skipping_a_review_keeps_the_nations_own_value(receiver, receiver_admin, tagged, make_person, share_and_accept):
-    _, here, there = _pair(receiver, tagged, make_person, share_and_accept, option="review", occupation="Nurse")
+def test_skipping_a_review_keeps_the_nations_own_value(
+    receiver, receiver_admin, tagged, make_person, share_and_accept
+):
+    _, here, there = _pair(
+        receiver, tagged, make_person, share_and_accept, option="review", occupation="Nurse"
+    )
     ReviewItem.objects.all().delete()
     _write(there, occupation="Doctor")
     drain_until_idle()
     item = ReviewItem.objects.get(nation=receiver)
-    assert reviews_skip(nation=receiver, actor=Actor.for_user(receiver_admin), ids=[item.pk]) == {"skipped": 1}
+    assert reviews_skip(nation=receiver, actor=Actor.for_user(receiver_admin), ids=[item.pk]) == {
+        "skipped": 1
+    }
     assert _get(here).occupation == "Nurse"
 
 
-def test_a_newer_proposal_replaces_the_older_pending_one(receiver, tagged, make_person, share_and_accept):
-    _, here, there = _pair(receiver, tagged, make_person, share_and_accept, option="review", occupation="Nurse")
+def test_a_newer_proposal_replaces_the_older_pending_one(
+    receiver, tagged, make_person, share_and_accept
+):
+    _, _here, there = _pair(
+        receiver, tagged, make_person, share_and_accept, option="review", occupation="Nurse"
+    )
     ReviewItem.objects.all().delete()
     _write(there, occupation="Doctor")
     drain_until_idle()
@@ -95,9 +121,15 @@ def test_a_newer_proposal_replaces_the_older_pending_one(receiver, tagged, make_
     assert ReviewItem.objects.filter(nation=receiver, status="stale").count() == 1
 
 
-def test_an_address_is_written_even_when_incomplete_and_never_reviewed(receiver, tagged, make_person, share_and_accept):
+def test_an_address_is_written_even_when_incomplete_and_never_reviewed(
+    receiver, tagged, make_person, share_and_accept
+):
     _, here, there = _pair(
-        receiver, tagged, make_person, share_and_accept, option="review",
+        receiver,
+        tagged,
+        make_person,
+        share_and_accept,
+        option="review",
         home_address={"address1": "1 Main St", "city": "Boston", "zip": "02101"},
     )
     _write(there, home_address={"city": "Cambridge"})
@@ -115,7 +147,7 @@ def test_fields_the_share_does_not_sync_stay_put(receiver, tagged, make_person, 
 
 
 def test_replaying_events_changes_nothing(receiver, tagged, make_person, share_and_accept):
-    _, here, there = _pair(receiver, tagged, make_person, share_and_accept)
+    _, _here, there = _pair(receiver, tagged, make_person, share_and_accept)
     _write(there, occupation="Organizer")
     drain_until_idle()
     snapshot = list(Person.objects.order_by("id").values())
@@ -132,7 +164,9 @@ def test_the_losing_value_is_kept_in_history(receiver, tagged, make_person, shar
     assert (entry["old"], entry["new"], entry["source"]) == ("Nurse", "Doctor", "share")
 
 
-def test_values_travel_on_over_a_second_share(sender, receiver, make_nation, make_user, tagged, make_person, share_and_accept):
+def test_values_travel_on_over_a_second_share(
+    sender, receiver, make_nation, make_user, tagged, make_person, share_and_accept
+):
     from tagshare.sharing import services
 
     _, here, there = _pair(receiver, tagged, make_person, share_and_accept)
@@ -142,16 +176,24 @@ def test_values_travel_on_over_a_second_share(sender, receiver, make_nation, mak
     far = make_person(third, email1="a@x.org")
     tag_apply(nation=receiver, actor=Actor.system(), person=_get(here), name="river friends")
     [second] = services.share_create(
-        nation=receiver, actor=Actor.for_user(river_admin), tag_name="river friends", nations="lake", sync_data=True
+        nation=receiver,
+        actor=Actor.for_user(river_admin),
+        tag_name="river friends",
+        nations="lake",
+        sync_data=True,
     )
-    services.share_accept(nation=third, actor=Actor.for_user(lake_admin), share=second, sync_option="accept_all")
+    services.share_accept(
+        nation=third, actor=Actor.for_user(lake_admin), share=second, sync_option="accept_all"
+    )
     drain_until_idle()
     _write(there, occupation="Organizer")
     drain_until_idle()
     assert _get(far).occupation == "Organizer"
 
 
-def test_a_newly_tagged_sender_profile_is_matched_and_linked(receiver, sender, tagged, make_person, share_and_accept):
+def test_a_newly_tagged_sender_profile_is_matched_and_linked(
+    receiver, sender, tagged, make_person, share_and_accept
+):
     share, _, _ = _pair(receiver, tagged, make_person, share_and_accept)
     newcomer = make_person(receiver, email1="b@x.org")
     theirs = make_person(sender, email1="b@x.org", employer="Library")
@@ -162,7 +204,9 @@ def test_a_newly_tagged_sender_profile_is_matched_and_linked(receiver, sender, t
     assert ShareLink.objects.get(share=share, sender_person=theirs).state == LinkState.SYNCED
 
 
-def test_untagging_in_the_sender_ends_the_link_and_removes_the_shared_tag(receiver, sender, tagged, make_person, share_and_accept):
+def test_untagging_in_the_sender_ends_the_link_and_removes_the_shared_tag(
+    receiver, sender, tagged, make_person, share_and_accept
+):
     share, here, there = _pair(receiver, tagged, make_person, share_and_accept)
     tag_remove(nation=sender, actor=Actor.system(), person=_get(there), name="climate")
     drain_until_idle()
@@ -182,14 +226,23 @@ def test_deleting_a_linked_profile_ends_its_link(receiver, tagged, make_person, 
 
 
 edits = st.lists(
-    st.tuples(st.booleans(), st.sampled_from(["occupation", "employer", "middle_name"]), st.sampled_from(["", "A", "B", "C"])),
-    min_size=1, max_size=8,
+    st.tuples(
+        st.booleans(),
+        st.sampled_from(["occupation", "employer", "middle_name"]),
+        st.sampled_from(["", "A", "B", "C"]),
+    ),
+    min_size=1,
+    max_size=8,
 )
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(edits=edits, option=st.sampled_from(["accept_all", "blank_only"]), replay=st.booleans())
-def test_linked_profiles_converge_whatever_the_edits(receiver, sender, make_person, tagged, share_and_accept, edits, option, replay):
+def test_linked_profiles_converge_whatever_the_edits(
+    receiver, sender, make_person, tagged, share_and_accept, edits, option, replay
+):
     from tagshare.sharing.models import TagShare
 
     TagShare.objects.all().delete()
@@ -214,8 +267,12 @@ def test_equal_values_never_become_review_items(receiver, tagged, make_person, s
     assert not ReviewItem.objects.filter(status="pending").exists()
 
 
-def test_a_local_write_after_a_proposal_makes_it_stale(receiver, tagged, make_person, share_and_accept):
-    _, here, there = _pair(receiver, tagged, make_person, share_and_accept, option="review", occupation="Nurse")
+def test_a_local_write_after_a_proposal_makes_it_stale(
+    receiver, tagged, make_person, share_and_accept
+):
+    _, here, there = _pair(
+        receiver, tagged, make_person, share_and_accept, option="review", occupation="Nurse"
+    )
     ReviewItem.objects.all().delete()
     _write(there, occupation="Doctor")
     drain_until_idle()

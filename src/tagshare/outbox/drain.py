@@ -46,7 +46,9 @@ def drain_once(limit: int = BATCH) -> int:
         for kind, batch in by_kind.items():
             for handler in _handlers.get(kind, []):
                 handler(batch)
-        OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(processed_at=timezone.now())
+        OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(
+            processed_at=timezone.now()
+        )
     return len(events)
 
 

@@ -306,21 +306,20 @@ def _holders(
                 sql, [*([str(k[i]) for k in keys] for i in range(len(columns))), nation.pk]
             )
             return [(tuple(found[:-1]), found[-1]) for found in cursor.fetchall()]
+    # SQLite: the first key column matched against one JSON array parameter, so the statement
+    # text is the same for every batch. (An IN list of N placeholders is a new statement per
+    # batch size, and the driver caches up to 128 of them, megabytes each.)
     wanted = set(keys)
-    found: list[tuple[tuple[Any, ...], int]] = []
-    firsts = sorted({key[0] for key in keys})
-    for start in range(0, len(firsts), _SQLITE_IN_CHUNK):
-        stored = (
-            model._default_manager.filter(
-                nation=nation, **{f"{columns[0]}__in": firsts[start : start + _SQLITE_IN_CHUNK]}
-            )
-            .order_by()
-            .values_list(*columns, holder)
-        )
-        for *key_values, holder_id in stored:
-            if tuple(key_values) in wanted:
-                found.append((tuple(key_values), holder_id))
-    return found
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT {', '.join(map(quote, (*columns, holder)))} FROM {quote(table)}"
+        f" WHERE nation_id = %s AND {quote(columns[0])} IN (SELECT value FROM json_each(%s))"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [nation.pk, json.dumps(sorted({str(key[0]) for key in keys}))])
+        return [
+            (key, found[-1]) for found in cursor.fetchall() if (key := tuple(found[:-1])) in wanted
+        ]
 
 
 class _PlannerStatistics:
@@ -375,10 +374,6 @@ class _PlannerStatistics:
         if isinstance(plan, str):
             plan = json.loads(plan)
         return float(plan[0]["Plan"]["Plan Rows"])
-
-
-# SQLite allows 32,766 parameters a statement; a batch of 5,000 rows with four emails fits once.
-_SQLITE_IN_CHUNK = 20_000
 
 
 def _email_clash(slot: str, address: str, holder: str) -> str:

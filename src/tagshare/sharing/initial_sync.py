@@ -98,7 +98,9 @@ def match_and_link(share: TagShare, *, person_ids: list[int] | None = None) -> i
         run = engine.run_create(
             nation=share.receiver, id_fields=engine.default_id_fields(share.opt_in_ids)
         )
-        engine.stage_people(run, nation_id=share.sender_id, tag_id=share.tag_id, person_ids=person_ids)
+        engine.stage_people(
+            run, nation_id=share.sender_id, tag_id=share.tag_id, person_ids=person_ids
+        )
         with connection.cursor() as cursor:
             # Already linked (a resumed run): not matched again. Staged people have seq = ref.
             for table in (INC, INC_EMAIL):

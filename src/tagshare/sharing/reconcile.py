@@ -14,7 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from tagshare.nations.actors import Actor
-from tagshare.sharing.initial_sync import create_missing, match_and_link, reconcile_matched, tag_linked
+from tagshare.sharing.initial_sync import (
+    create_missing,
+    match_and_link,
+    reconcile_matched,
+    tag_linked,
+)
 from tagshare.sharing.models import (
     LINKED_STATES,
     JobStatus,
@@ -54,19 +59,27 @@ def share_reconcile(share: TagShare) -> ShareSyncJob:
 def _repair_drift(share: TagShare) -> None:
     with transaction.atomic():
         tagged = Tagging.objects.filter(tag_id=share.tag_id).values("person_id")
-        lost = ShareLink.objects.filter(share=share, state__in=LINKED_STATES).exclude(sender_person_id__in=tagged)
-        lost_receivers = list(lost.exclude(receiver_person__isnull=True).values_list("receiver_person_id", flat=True))
+        lost = ShareLink.objects.filter(share=share, state__in=LINKED_STATES).exclude(
+            sender_person_id__in=tagged
+        )
+        lost_receivers = list(
+            lost.exclude(receiver_person__isnull=True).values_list("receiver_person_id", flat=True)
+        )
         lost.update(state=LinkState.ENDED, updated_at=timezone.now())
         if share.receiver_tag_id is None:
             return
-        live = ShareLink.objects.filter(share=share, state__in=LINKED_STATES).values("receiver_person_id")
+        live = ShareLink.objects.filter(share=share, state__in=LINKED_STATES).values(
+            "receiver_person_id"
+        )
         stray = Tagging.objects.filter(tag_id=share.receiver_tag_id).exclude(person_id__in=live)
         if lost_receivers or stray.exists():
             from tagshare.tags.services import tag_remove
 
             for tagging in stray.select_related("person"):
                 tag_remove(
-                    nation=share.receiver, actor=Actor.share(share.pk), person=tagging.person,
+                    nation=share.receiver,
+                    actor=Actor.share(share.pk),
+                    person=tagging.person,
                     name=share.shared_tag_name,
                 )
 
@@ -79,7 +92,9 @@ def reconcile_due(*, now: dt.datetime | None = None, force: bool = False) -> int
         "sender", "receiver", "tag", "receiver_tag"
     ):
         last = (
-            ShareSyncJob.objects.filter(share=share, status=JobStatus.DONE).order_by("-finished_at").first()
+            ShareSyncJob.objects.filter(share=share, status=JobStatus.DONE)
+            .order_by("-finished_at")
+            .first()
         )
         if force or last is None or last.finished_at is None or now - last.finished_at >= DAILY:
             share_reconcile(share)

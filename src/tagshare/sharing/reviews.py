@@ -74,7 +74,9 @@ def _pending_for(nation: Any, ids: Sequence[int] | None, person_ids: Sequence[in
     from tagshare.errors import ValidationFailed
 
     if not ids and not person_ids:
-        raise ValidationFailed("Choose what to decide: review item ids, or person ids for whole profiles.")
+        raise ValidationFailed(
+            "Choose what to decide: review item ids, or person ids for whole profiles."
+        )
     qs = ReviewItem.objects.filter(nation=nation, status=ReviewStatus.PENDING)
     if ids:
         qs = qs.filter(pk__in=list(ids))
@@ -84,7 +86,11 @@ def _pending_for(nation: Any, ids: Sequence[int] | None, person_ids: Sequence[in
 
 
 def reviews_apply(
-    *, nation: Any, actor: Any, ids: Sequence[int] | None = None, person_ids: Sequence[int] | None = None
+    *,
+    nation: Any,
+    actor: Any,
+    ids: Sequence[int] | None = None,
+    person_ids: Sequence[int] | None = None,
 ) -> dict[str, int]:
     """Write the proposed values into this nation's own profiles, with the proposed version, so
     both nations then agree. A proposal no longer newer than the profile's value is stale."""
@@ -117,7 +123,11 @@ def reviews_apply(
                 item.decided_at, item.decided_by = now, actor.user
             if changes:
                 person_update(
-                    nation=nation, actor=actor, person=person, changes=changes, versions=versions,
+                    nation=nation,
+                    actor=actor,
+                    person=person,
+                    changes=changes,
+                    versions=versions,
                     kind="review",
                 )
         ReviewItem.objects.bulk_update(items, ["status", "decided_at", "decided_by"])
@@ -125,7 +135,11 @@ def reviews_apply(
 
 
 def reviews_skip(
-    *, nation: Any, actor: Any, ids: Sequence[int] | None = None, person_ids: Sequence[int] | None = None
+    *,
+    nation: Any,
+    actor: Any,
+    ids: Sequence[int] | None = None,
+    person_ids: Sequence[int] | None = None,
 ) -> dict[str, int]:
     """Discard proposals: this nation keeps its own values."""
     from tagshare.nations.actors import require_admin

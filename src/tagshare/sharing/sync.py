@@ -41,12 +41,18 @@ def on_person_changed(events: Sequence[OutboxEvent]) -> None:
     fields_by_person: dict[int, set[str]] = {}
     for event in events:
         if event.person_id is not None:
-            fields_by_person.setdefault(event.person_id, set()).update(event.payload.get("fields", []))
+            fields_by_person.setdefault(event.person_id, set()).update(
+                event.payload.get("fields", [])
+            )
     if not fields_by_person:
         return
     links = (
-        ShareLink.objects.filter(state__in=LINKED_STATES, share__status=ShareStatus.APPROVED, share__sync_data=True)
-        .filter(Q(sender_person_id__in=fields_by_person) | Q(receiver_person_id__in=fields_by_person))
+        ShareLink.objects.filter(
+            state__in=LINKED_STATES, share__status=ShareStatus.APPROVED, share__sync_data=True
+        )
+        .filter(
+            Q(sender_person_id__in=fields_by_person) | Q(receiver_person_id__in=fields_by_person)
+        )
         .exclude(receiver_person__isnull=True)
         .select_related("share")
     )
@@ -81,7 +87,9 @@ def drop_stale_proposals(fields_by_person: dict[int, set[str]]) -> None:
         if current is not None and proposed is not None and proposed <= current:
             stale.append(item.pk)
     if stale:
-        ReviewItem.objects.filter(pk__in=stale).update(status=ReviewStatus.STALE, decided_at=timezone.now())
+        ReviewItem.objects.filter(pk__in=stale).update(
+            status=ReviewStatus.STALE, decided_at=timezone.now()
+        )
 
 
 def push_fields(share: TagShare, source_id: int, target_id: int, fields: set[str]) -> None:
@@ -113,20 +121,36 @@ def push_fields(share: TagShare, source_id: int, target_id: int, fields: set[str
             versions[name] = version
         else:
             proposals.append(
-                Proposal(share.pk, target.nation_id, target.pk, name, values.to_json(existing),
-                         values.to_json(value), version)
+                Proposal(
+                    share.pk,
+                    target.nation_id,
+                    target.pk,
+                    name,
+                    values.to_json(existing),
+                    values.to_json(value),
+                    version,
+                )
             )
     if changes:
         person_update(
-            nation=target.nation, actor=Actor.share(share.pk), person=target,
-            changes=changes, versions=versions, kind="sync",
+            nation=target.nation,
+            actor=Actor.share(share.pk),
+            person=target,
+            changes=changes,
+            versions=versions,
+            kind="sync",
         )
     reviews_propose(proposals)
 
 
 def on_tag_applied(events: Sequence[OutboxEvent]) -> None:
     """The sender tags a profile: match it into each receiving nation of an approved share."""
-    from tagshare.sharing.initial_sync import create_missing, match_and_link, reconcile_matched, tag_linked
+    from tagshare.sharing.initial_sync import (
+        create_missing,
+        match_and_link,
+        reconcile_matched,
+        tag_linked,
+    )
 
     by_tag: dict[int, list[int]] = {}
     for event in events:
@@ -137,9 +161,9 @@ def on_tag_applied(events: Sequence[OutboxEvent]) -> None:
     )
     for share in shares:
         tagged = list(
-            Tagging.objects.filter(tag_id=share.tag_id, person_id__in=by_tag[share.tag_id]).values_list(
-                "person_id", flat=True
-            )
+            Tagging.objects.filter(
+                tag_id=share.tag_id, person_id__in=by_tag[share.tag_id]
+            ).values_list("person_id", flat=True)
         )
         if not tagged:
             continue  # removed again before we got here
@@ -164,16 +188,20 @@ def on_tag_removed(events: Sequence[OutboxEvent]) -> None:
     )
     for share in shares:
         still_tagged = set(
-            Tagging.objects.filter(tag_id=share.tag_id, person_id__in=by_tag[share.tag_id]).values_list(
-                "person_id", flat=True
-            )
+            Tagging.objects.filter(
+                tag_id=share.tag_id, person_id__in=by_tag[share.tag_id]
+            ).values_list("person_id", flat=True)
         )
         gone = [pid for pid in by_tag[share.tag_id] if pid not in still_tagged]
-        links = ShareLink.objects.filter(share=share, sender_person_id__in=gone).exclude(state=LinkState.ENDED)
+        links = ShareLink.objects.filter(share=share, sender_person_id__in=gone).exclude(
+            state=LinkState.ENDED
+        )
         for link in links.select_related("receiver_person"):
             if link.receiver_person is not None and share.receiver_tag is not None:
                 tag_remove(
-                    nation=share.receiver, actor=Actor.share(share.pk), person=link.receiver_person,
+                    nation=share.receiver,
+                    actor=Actor.share(share.pk),
+                    person=link.receiver_person,
                     name=share.receiver_tag.name,
                 )
         links.update(state=LinkState.ENDED)

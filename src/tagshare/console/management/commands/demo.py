@@ -68,6 +68,9 @@ class Command(TagshareCommand):
             console.print("Start the server with `tagshare serve`.")
             return
         run_server(
-            server, urls, console=console, all_interfaces=options["host"] in ALL_INTERFACES,
+            server,
+            urls,
+            console=console,
+            all_interfaces=options["host"] in ALL_INTERFACES,
             embedded_worker=not options["no_worker"],
         )

@@ -16,7 +16,9 @@ class Command(TagshareCommand):
     help = "Reconcile approved shares now: match new and not-found profiles, repair drift."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--share", type=int, help="only this share (default: every approved share)")
+        parser.add_argument(
+            "--share", type=int, help="only this share (default: every approved share)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         console = self.console()

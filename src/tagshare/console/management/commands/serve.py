@@ -40,7 +40,10 @@ class Command(TagshareCommand):
             host=options["host"], port=options["port"], threads=options["threads"]
         )
         run_server(
-            server, urls, console=self.console(), all_interfaces=options["host"] in ALL_INTERFACES,
+            server,
+            urls,
+            console=self.console(),
+            all_interfaces=options["host"] in ALL_INTERFACES,
             embedded_worker=not options["no_worker"],
         )
 
@@ -78,7 +81,11 @@ def start_embedded_worker() -> None:
 
 
 def run_server(
-    server: Any, urls: list[str], *, console: Console, all_interfaces: bool,
+    server: Any,
+    urls: list[str],
+    *,
+    console: Console,
+    all_interfaces: bool,
     embedded_worker: bool = True,
 ) -> None:
     note = " (all interfaces)" if all_interfaces else ""
@@ -97,7 +104,8 @@ def run_server(
 
 def add_server_arguments(parser: CommandParser) -> None:
     parser.add_argument(
-        "--no-worker", action="store_true",
+        "--no-worker",
+        action="store_true",
         help="don't drain the outbox in this process (run `tagshare worker` or Celery instead)",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")

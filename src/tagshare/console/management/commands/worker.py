@@ -16,7 +16,9 @@ class Command(TagshareCommand):
     help = "Run a background worker: apply change events over share links, reconcile daily."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--until-idle", action="store_true", help="drain what is pending, then exit")
+        parser.add_argument(
+            "--until-idle", action="store_true", help="drain what is pending, then exit"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         worker = Worker()
