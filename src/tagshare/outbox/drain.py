@@ -88,7 +88,8 @@ class Worker:
                 break
             self._wake.wait(self.idle_seconds)
             self._wake.clear()
-        connection.close()
+        if threading.current_thread() is not threading.main_thread():
+            connection.close()  # a worker thread's own connection; the caller's stays open
         return total
 
     def stop(self) -> None:
