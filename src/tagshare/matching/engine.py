@@ -254,12 +254,14 @@ def _conflict_statement(name: str) -> str:
     spec = catalog.get(name)
     same_scope = "".join(f" AND i.{c} = p.{c}" for c in spec.unique_with)
     reason = f"{spec.label} differs between the two profiles"
+    # UPDATE … FROM (PostgreSQL, SQLite ≥ 3.33) joins once; a correlated EXISTS let the planner
+    # rescan the staging table per result row.
     return (
         f"UPDATE {T.res} SET status = 'ambiguous', reason = '{reason}' "
-        f"WHERE run_id = %(run)s AND status = 'matched' AND EXISTS ("
-        f"SELECT 1 FROM {T.inc} i JOIN {T.person} p ON p.id = {T.res}.person_id "
-        f"WHERE i.run_id = {T.res}.run_id AND i.seq = {T.res}.seq "
-        f"AND i.{name} IS NOT NULL AND p.{name} IS NOT NULL AND i.{name} <> p.{name}{same_scope})"
+        f"FROM {T.inc} i, {T.person} p "
+        f"WHERE {T.res}.run_id = %(run)s AND {T.res}.status = 'matched' "
+        f"AND i.run_id = {T.res}.run_id AND i.seq = {T.res}.seq AND p.id = {T.res}.person_id "
+        f"AND i.{name} IS NOT NULL AND p.{name} IS NOT NULL AND i.{name} <> p.{name}{same_scope}"
     )
 
 
@@ -277,6 +279,14 @@ NOT_FOUND = (
 )
 
 
+def _analyze(cursor: Any, *tables: str) -> None:
+    """Fresh planner statistics for staging tables filled inside this transaction (PostgreSQL):
+    with the stale ones the planner believes they are empty and picks nested scans."""
+    if connection.vendor == "postgresql":
+        for table in tables:
+            cursor.execute(f"ANALYZE {table}")
+
+
 def run_cascade(run: MatchRun) -> None:
     """Resolve every staged profile. Statements per run: fixed by the ID fields, not the rows."""
     params = {"run": run.pk, "nation": run.nation_id}
@@ -284,10 +294,12 @@ def run_cascade(run: MatchRun) -> None:
     for step, sql in _candidate_statements(run):
         by_step.setdefault(step, []).append(sql)
     with transaction.atomic(), connection.cursor() as cursor:
+        _analyze(cursor, T.inc, T.inc_email)
         for step in sorted(by_step):
             for sql in by_step[step]:
                 cursor.execute(sql, params)
             cursor.execute(_decide_statement(step), params)
+        _analyze(cursor, T.res, T.cand)
         for name in ["nbec_guid", *[f for f in run.id_fields if f != "nbec_guid"]]:
             cursor.execute(_conflict_statement(name), params)
         cursor.execute(CLAIMED_TWICE, params)
