@@ -13,7 +13,7 @@ from tagshare.errors import NotFound, ValidationFailed
 from tagshare.nations.actors import Actor
 from tagshare.outbox.hlc import Version
 from tagshare.outbox.models import OutboxEvent
-from tagshare.people import catalog, services
+from tagshare.people import bulk, catalog, services
 from tagshare.people.bulk import people_bulk_create
 from tagshare.people.models import Person, PersonChange, PersonEmail
 from tagshare.people.synthetic import synthetic_people
@@ -325,3 +325,14 @@ def test_catalog_unique_ids_are_all_checked(nation, make_person):
     assert set(error.errors) == {
         f"row {i + 1}: {name}" for i, name in enumerate(catalog.UNIQUE_IDS)
     }
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="planner statistics are PostgreSQL's")
+def test_the_planner_learns_of_a_nation_that_grows_inside_the_call(nation, monkeypatch):
+    # Without this the identity lookups of a big first import may walk the whole nation per batch.
+    monkeypatch.setattr(bulk._PlannerStatistics, "FIRST_AT", 100)
+    people_bulk_create(nation=nation, actor=Actor.system(), rows=_fill(400, "s"), batch_size=100)
+    statistics = bulk._PlannerStatistics(nation)
+    with connection.cursor() as cursor:
+        estimates = {table: statistics._estimate(cursor, table) for table in statistics.TABLES}
+    assert all(estimate >= 200 for estimate in estimates.values()), estimates

@@ -6,7 +6,8 @@ work is done per batch: one identity query per key family, then one bulk write p
 PostgreSQL, executemany on SQLite). Rows are streamed, so memory does not grow with their count.
 
 The call is one transaction: when any row is invalid, nothing is written and the error lists
-every bad row by number.
+the bad rows by number (up to MAX_REPORTED_ERRORS problems). Figures and what limits them:
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
