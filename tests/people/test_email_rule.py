@@ -138,3 +138,13 @@ def test_invalid_email_is_a_validation_error(nation):
             nation=nation, actor=Actor.system(), values_in={"email1": "not-an-email"}
         )
     assert "not a valid email" in exc.value.detail
+
+
+def test_an_email_longer_than_254_characters_is_refused(nation):
+    long_email = "a" * 64 + "@" + ("b" * 60 + ".") * 3 + "example.org"
+    assert len(long_email) > 254
+    with pytest.raises(ValidationFailed) as exc:
+        services.person_create(
+            nation=nation, actor=Actor.system(), values_in={"email1": long_email}
+        )
+    assert "longer than 254" in exc.value.detail

@@ -21,6 +21,7 @@ Value = Any
 Address = dict[str, str]
 
 _email_validator = EmailValidator()
+MAX_EMAIL_LENGTH = 254  # RFC 5321's limit, and the email index column's width
 _url_validator = URLValidator(schemes=["http", "https"])
 _PHONE_CHARS = re.compile(r"^[0-9+\-().\s/xXextEXT#*]+$")
 _TRUE = {"1", "true", "yes", "y", "t", "on"}
@@ -59,6 +60,10 @@ def clean_value(spec: FieldSpec, raw: Value) -> Value:
     if len(text) > spec.max_length:
         raise ValueError(f"is longer than {spec.max_length} characters")
     if spec.kind is Kind.EMAIL:
+        if len(text) > MAX_EMAIL_LENGTH:
+            raise ValueError(
+                f"is longer than {MAX_EMAIL_LENGTH} characters (the most an address can have)"
+            )
         try:
             _email_validator(text)
         except DjangoValidationError:
