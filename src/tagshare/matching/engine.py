@@ -122,6 +122,8 @@ def stage_values(run: MatchRun, rows: Iterable[tuple[int, dict[str, Any]]]) -> i
         if len(incoming) >= STAGE_BATCH:
             flush()
     flush()
+    with connection.cursor() as cursor:
+        _analyze(cursor, T.inc, T.inc_email)
     return count
 
 
@@ -162,6 +164,7 @@ def stage_people(
             f"JOIN {T.person_email} pe ON pe.person_id = i.ref WHERE i.run_id = %(run)s",
             params,
         )
+        _analyze(cursor, T.inc, T.inc_email)
     return staged
 
 
@@ -294,7 +297,6 @@ def run_cascade(run: MatchRun) -> None:
     for step, sql in _candidate_statements(run):
         by_step.setdefault(step, []).append(sql)
     with transaction.atomic(), connection.cursor() as cursor:
-        _analyze(cursor, T.inc, T.inc_email)
         for step in sorted(by_step):
             for sql in by_step[step]:
                 cursor.execute(sql, params)
