@@ -260,6 +260,10 @@ def tag_linked(share: TagShare) -> int:
         f"{TAGGING} t WHERE t.tag_id = %(tag)s AND t.person_id = l.receiver_person_id)"
     )
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Links and taggings may have grown since autovacuum last looked: fresh statistics
+            # keep the planner from probing them row by row.
+            cursor.execute(f"ANALYZE {LINK}, {TAGGING}")
         cursor.execute(
             f"INSERT INTO {OUTBOX} (nation_id, person_id, kind, payload, created_at, attempts) "
             f"SELECT %(nation)s, l.receiver_person_id, 'tag.applied', {json_param}, %(now)s, 0 {missing}",
