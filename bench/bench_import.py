@@ -15,7 +15,6 @@ import argparse
 import csv
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -31,23 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--reimport", type=int, default=20_000, help="rows imported a second time")
-    parser.add_argument("--database-url", default="")
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--allow-wipe", action="store_true")
+    common.add_database_arguments(parser)
     args = parser.parse_args(argv)
     if args.rows < 1:
         parser.error("--rows must be at least 1")
 
-    data_dir = Path(tempfile.mkdtemp(prefix="tagshare-bench-"))
-    url = args.database_url or f"sqlite:///{data_dir / 'bench.sqlite3'}"
-    if not common.may_wipe(url, args.allow_wipe):
-        print(
-            f"Refusing to wipe {url}: its name lacks 'bench' (or pass --allow-wipe).",
-            file=sys.stderr,
-        )
+    opened = common.open_fresh_database(args)
+    if opened is None:
         return 2
-    common.setup_django(url, data_dir)
-    common.fresh_database()
+    _, data_dir = opened
 
     from tagshare.nations.services import nation_create
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -27,16 +26,8 @@ import common
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
-    data_dir = Path(tempfile.mkdtemp(prefix="tagshare-bench-"))
-    url = args.database_url or f"sqlite:///{data_dir / 'bench.sqlite3'}"
-    if not common.may_wipe(url, args.allow_wipe):
-        print(
-            f"Refusing to wipe {url}: its name lacks 'bench' (or pass --allow-wipe).",
-            file=sys.stderr,
-        )
+    if common.open_fresh_database(args) is None:
         return 2
-    common.setup_django(url, data_dir)
-    common.fresh_database()
 
     import world
 

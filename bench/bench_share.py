@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -32,22 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--people", type=int, default=100_000, help="tagged sender profiles, and receiving profiles"
     )
-    parser.add_argument("--database-url", default="")
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--allow-wipe", action="store_true")
+    common.add_database_arguments(parser)
     args = parser.parse_args(argv)
     if args.people < 1:
         parser.error("--people must be at least 1")
-    data_dir = Path(tempfile.mkdtemp(prefix="tagshare-bench-"))
-    url = args.database_url or f"sqlite:///{data_dir / 'bench.sqlite3'}"
-    if not common.may_wipe(url, args.allow_wipe):
-        print(
-            f"Refusing to wipe {url}: its name lacks 'bench' (or pass --allow-wipe).",
-            file=sys.stderr,
-        )
+    if common.open_fresh_database(args) is None:
         return 2
-    common.setup_django(url, data_dir)
-    common.fresh_database()
 
     import world
     from bench_matching import _analyze, _bench_floor

@@ -21,7 +21,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -43,20 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         "--writes", type=int, default=1000, help="writes for latency and throughput"
     )
     parser.add_argument("--rate", type=float, default=100.0, help="latency: writes per second")
-    parser.add_argument("--database-url", default="")
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--allow-wipe", action="store_true")
+    common.add_database_arguments(parser)
     args = parser.parse_args(argv)
-    data_dir = Path(tempfile.mkdtemp(prefix="tagshare-bench-"))
-    url = args.database_url or f"sqlite:///{data_dir / 'bench.sqlite3'}"
-    if not common.may_wipe(url, args.allow_wipe):
-        print(
-            f"Refusing to wipe {url}: its name lacks 'bench' (or pass --allow-wipe).",
-            file=sys.stderr,
-        )
+    opened = common.open_fresh_database(args)
+    if opened is None:
         return 2
-    common.setup_django(url, data_dir)
-    common.fresh_database()
+    url, data_dir = opened
     results: dict[str, Any] = {"environment": common.environment(), "command": " ".join(sys.argv)}
     pairs, token = _setup(args.pairs)
     results["latency"] = _bench_latency(url, data_dir, pairs, token, args.writes, args.rate)

@@ -12,6 +12,31 @@ from typing import Any
 from urllib.parse import urlparse
 
 
+def add_database_arguments(parser: Any) -> None:
+    parser.add_argument("--database-url", default="", help="default: SQLite in a temporary folder")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--allow-wipe", action="store_true", help="wipe a database whose name lacks 'bench'"
+    )
+
+
+def open_fresh_database(args: Any) -> tuple[str, Path] | None:
+    """Point Django at the benchmark database and wipe it; None (after saying why) if refused."""
+    import tempfile
+
+    data_dir = Path(tempfile.mkdtemp(prefix="tagshare-bench-"))
+    url = args.database_url or f"sqlite:///{data_dir / 'bench.sqlite3'}"
+    if not may_wipe(url, args.allow_wipe):
+        print(
+            f"Refusing to wipe {url}: its name lacks 'bench' (or pass --allow-wipe).",
+            file=sys.stderr,
+        )
+        return None
+    setup_django(url, data_dir)
+    fresh_database()
+    return url, data_dir
+
+
 def may_wipe(url: str, allowed: bool) -> bool:
     """Only SQLite temp files and databases named for benchmarks are wiped without --allow-wipe."""
     return allowed or url.startswith("sqlite") or "bench" in urlparse(url).path
