@@ -36,4 +36,7 @@ def nation(request: HttpRequest) -> dict[str, Any]:
         context["unread_notifications"] = SimpleLazyObject(
             lambda: notifications_for(home, unread_only=True).count()
         )
+        context["pending_reviews"] = SimpleLazyObject(
+            lambda: share_selectors.reviews_for(home).count()
+        )
     return context

@@ -1,8 +1,8 @@
-"""Control-panel URLs: sign in, People, Tags (All, Outgoing, Shared), shares, notifications."""
+"""Control-panel URLs: sign in, People, Tags (All, Outgoing, Shared), shares, review, notifications."""
 
 from django.urls import path
 
-from tagshare.web.views import auth, notifications, people, shares, tags
+from tagshare.web.views import auth, notifications, people, reviews, shares, tags
 
 app_name = "web"
 
@@ -31,6 +31,9 @@ urlpatterns = [
     path("shares/<int:share_id>/reject/", shares.share_reject, name="share-reject"),
     path("shares/<int:share_id>/stop/", shares.share_stop, name="share-stop"),
     path("shares/<int:share_id>/edit/", shares.share_edit, name="share-edit"),
+    path("reviews/", reviews.reviews_list, name="reviews"),
+    path("reviews/apply/", reviews.reviews_apply, name="reviews-apply"),
+    path("reviews/skip/", reviews.reviews_skip, name="reviews-skip"),
     path("notifications/", notifications.notifications_list, name="notifications"),
     path("notifications/read/", notifications.notifications_read, name="notifications-read"),
 ]
