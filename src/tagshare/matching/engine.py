@@ -186,7 +186,8 @@ UNDECIDED = f"NOT EXISTS (SELECT 1 FROM {T.res} r WHERE r.run_id = i.run_id AND 
 
 def _unique_id_join(name: str) -> str:
     spec = catalog.get(name)
-    join = f"p.{name} = i.{name}"
+    # `IS NOT NULL` lets the planner use the partial unique index (blank IDs are not indexed).
+    join = f"p.{name} = i.{name} AND p.{name} IS NOT NULL"
     for column in spec.unique_with:
         join += f" AND p.{column} = i.{column}"
     return join
@@ -198,7 +199,7 @@ def _candidate_statements(run: MatchRun) -> list[tuple[int, str]]:
         (
             STEP_VOTER_GUID,
             insert + f"SELECT i.run_id, i.seq, {STEP_VOTER_GUID}, p.id, 'voter_guid' "
-            f"FROM {T.inc} i JOIN {T.person} p ON p.nation_id = %(nation)s AND p.nbec_guid = i.nbec_guid "
+            f"FROM {T.inc} i JOIN {T.person} p ON p.nation_id = %(nation)s AND p.nbec_guid = i.nbec_guid AND p.nbec_guid IS NOT NULL "
             f"WHERE i.run_id = %(run)s AND i.nbec_guid IS NOT NULL AND {UNDECIDED}",
         )
     ]

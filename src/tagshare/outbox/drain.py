@@ -16,19 +16,38 @@ from collections.abc import Callable, Sequence
 from django.db import connection, transaction
 from django.utils import timezone
 
+from tagshare.idlists import many_ids
 from tagshare.outbox.models import OutboxEvent
 from tagshare.outbox.services import register_wake_hook
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[Sequence[OutboxEvent]], None]
 _handlers: dict[str, list[Handler]] = {}
-BATCH = 200
+BATCH = 1000
 
 
 def register(kind: str, handler: Handler) -> None:
     """Call `handler` with each claimed batch's events of `kind` (in id order)."""
     if handler not in _handlers.setdefault(kind, []):
         _handlers[kind].append(handler)
+
+
+# Other periodic work that rides on the worker's loop (webhook deliveries register one), called
+# once per turn outside any transaction; like handlers, registered by the apps that own it.
+_ticks: list[Callable[[], object]] = []
+
+
+def register_tick(tick: Callable[[], object]) -> None:
+    if tick not in _ticks:
+        _ticks.append(tick)
+
+
+def run_ticks() -> None:
+    for tick in list(_ticks):
+        try:
+            tick()
+        except Exception:  # one failing tick must not stop the sync; the next turn tries again
+            logger.exception("worker tick %r failed", tick)
 
 
 def drain_once(limit: int = BATCH) -> int:
@@ -46,7 +65,7 @@ def drain_once(limit: int = BATCH) -> int:
         for kind, batch in by_kind.items():
             for handler in _handlers.get(kind, []):
                 handler(batch)
-        OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(
+        OutboxEvent.objects.filter(pk__in=many_ids(e.pk for e in events)).update(
             processed_at=timezone.now()
         )
     return len(events)
@@ -81,6 +100,7 @@ class Worker:
                 logger.exception("outbox drain failed; the batch will be retried")
                 claimed = 0
                 self._stop.wait(self.idle_seconds)
+            run_ticks()
             total += claimed
             if claimed:
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.functional import cached_property
 
 from tagshare.nations.models import Nation
 from tagshare.people.models import Person
@@ -100,6 +101,10 @@ class TagShare(models.Model):
             return []
         chosen = set(self.optional_fields or [])
         return [f.name for f in FIELDS if f.sync is Sync.ALWAYS or f.name in chosen]
+
+    @cached_property
+    def synced_field_set(self) -> frozenset[str]:
+        return frozenset(self.synced_fields)
 
 
 class LinkState(models.TextChoices):

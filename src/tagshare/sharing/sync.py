@@ -14,16 +14,22 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
 
+from tagshare.idlists import many_ids
 from tagshare.nations.actors import Actor
+from tagshare.nations.models import Nation
 from tagshare.outbox.hlc import Version
 from tagshare.outbox.models import EventKind, OutboxEvent
 from tagshare.people import catalog, values
+from tagshare.people.bulk_update import Write, people_bulk_update
 from tagshare.people.models import Person
-from tagshare.people.services import person_update
 from tagshare.sharing.models import (
     LINKED_STATES,
     LinkState,
@@ -35,38 +41,168 @@ from tagshare.sharing.models import (
 from tagshare.sharing.reviews import Proposal, reviews_propose
 from tagshare.tags.models import Tagging
 
+logger = logging.getLogger(__name__)
+
 
 def on_person_changed(events: Sequence[OutboxEvent]) -> None:
-    """Created/updated/merged profiles: push the changed fields over their links."""
-    fields_by_person: dict[int, set[str]] = {}
+    """Created/updated/merged profiles: push the changed fields over their links, per batch.
+
+    The whole batch is planned in memory from one read of its links and one locked read of the
+    profiles they join, then written with one `people_bulk_update` per (target nation, share):
+    a fixed number of statements per batch, not per event, which is what lets one worker keep
+    up with thousands of field changes a second.
+    """
+    # person -> field -> where the change came from: a share's id, or None for a local write.
+    origins: dict[int, dict[str, set[int | None]]] = {}
     for event in events:
-        if event.person_id is not None:
-            fields_by_person.setdefault(event.person_id, set()).update(
-                event.payload.get("fields", [])
-            )
-    if not fields_by_person:
-        return
-    links = (
-        ShareLink.objects.filter(
-            state__in=LINKED_STATES, share__status=ShareStatus.APPROVED, share__sync_data=True
-        )
-        .filter(
-            Q(sender_person_id__in=fields_by_person) | Q(receiver_person_id__in=fields_by_person)
-        )
-        .exclude(receiver_person__isnull=True)
-        .select_related("share")
-    )
-    drop_stale_proposals(fields_by_person)
-    for link in links:
-        if link.receiver_person_id is None:
+        if event.person_id is None:
             continue
-        for source_id, target_id in (
-            (link.sender_person_id, link.receiver_person_id),
-            (link.receiver_person_id, link.sender_person_id),
-        ):
-            changed = fields_by_person.get(source_id)
-            if changed:
-                push_fields(link.share, source_id, target_id, changed)
+        origin = event.payload.get("share_id") if event.payload.get("source") == "share" else None
+        by_field = origins.setdefault(event.person_id, {})
+        for name in event.payload.get("fields", []):
+            by_field.setdefault(name, set()).add(origin)
+    if not origins:
+        return
+    with transaction.atomic():
+        drop_stale_proposals({pid: set(fields) for pid, fields in origins.items()})
+        links = list(
+            ShareLink.objects.filter(
+                state__in=LINKED_STATES, share__status=ShareStatus.APPROVED, share__sync_data=True
+            )
+            .filter(
+                Q(sender_person_id__in=many_ids(origins))
+                | Q(receiver_person_id__in=many_ids(origins))
+            )
+            .exclude(receiver_person__isnull=True)
+            .values_list("id", "share_id", "sender_person_id", "receiver_person_id")
+        )
+        pushes: list[tuple[int, int, int, int, set[str]]] = []
+        for link_id, share_id, sender_id, receiver_id in links:
+            for source_id, target_id in ((sender_id, receiver_id), (receiver_id, sender_id)):
+                # A value a share wrote came from the other end of that share's link, which
+                # already holds it (or something newer): only its other links need it. This
+                # keeps the echo of every synced write from costing a read of both profiles.
+                fields = {
+                    name
+                    for name, came_from in origins.get(source_id, {}).items()
+                    if came_from - {share_id}
+                }
+                if fields:
+                    pushes.append((link_id, share_id, source_id, target_id, fields))
+        if not pushes:
+            return
+        shares = TagShare.objects.in_bulk({push[1] for push in pushes})
+        ids = {pid for push in pushes for pid in push[2:4]}
+        # Locked in id order, so two drainers touching the same profiles cannot deadlock, and a
+        # concurrent local write waits rather than being overwritten by a decision made on
+        # values it has already replaced.
+        people = {
+            p.pk: p
+            for p in Person.objects.select_for_update().filter(pk__in=many_ids(ids)).order_by("pk")
+        }
+        plan = _Plan()
+        for link_id, share_id, source_id, target_id, fields in pushes:
+            source, target = people.get(source_id), people.get(target_id)
+            if source is not None and target is not None:
+                plan.consider(shares[share_id], link_id, source, target, fields)
+        plan.execute()
+
+
+@dataclass
+class _Candidate:
+    share: TagShare
+    link_id: int
+    target: Person
+    name: str
+    value: Any
+    existing: Any
+    version: Version
+
+
+@dataclass
+class _Plan:
+    """What one batch will write (the newest candidate per target field) and propose."""
+
+    writes: dict[tuple[int, str], _Candidate] = field(default_factory=dict)
+    reviews: list[_Candidate] = field(default_factory=list)
+
+    def consider(
+        self, share: TagShare, link_id: int, source: Person, target: Person, changed: set[str]
+    ) -> None:
+        """SPEC §6 for each changed field, from one linked profile to the other."""
+        for name in sorted(changed & share.synced_field_set):
+            version = Version.from_json(source.field_versions.get(name))
+            if version is None:
+                continue
+            current = Version.from_json(target.field_versions.get(name))
+            if current is not None and version <= current:
+                continue  # the target already has this write, or a newer one
+            value, existing = values.read(source, name), values.read(target, name)
+            if values.same(value, existing):
+                continue  # nothing to change or to review: only the versions differ
+            candidate = _Candidate(share, link_id, target, name, value, existing, version)
+            if (
+                values.is_blank(existing)
+                or catalog.get(name).is_address
+                or share.sync_option in (SyncOption.ACCEPT_ALL, SyncOption.BLANK_ONLY)
+            ):
+                key = (target.pk, name)
+                best = self.writes.get(key)
+                if best is None or version > best.version:
+                    self.writes[key] = candidate
+            else:
+                self.reviews.append(candidate)
+
+    def execute(self) -> None:
+        groups: dict[tuple[int, int], dict[int, Write]] = {}
+        for (target_id, name), c in self.writes.items():
+            write = groups.setdefault((c.target.nation_id, c.share.pk), {}).setdefault(
+                target_id, Write(c.target, {}, {})
+            )
+            write.changes[name] = c.value
+            write.versions[name] = c.version
+        nations = Nation.objects.in_bulk({nation_id for nation_id, _ in groups})
+        refused: dict[tuple[int, int], list[str]] = {}
+        for (nation_id, share_id), writes in groups.items():
+            for item in people_bulk_update(
+                nation=nations[nation_id],
+                actor=Actor.share(share_id),
+                writes=list(writes.values()),
+                kind="sync",
+            ):
+                refused.setdefault((share_id, item.person_id), []).append(
+                    f"{item.field} not synced: {item.message}"
+                )
+        proposals = [
+            Proposal(
+                c.share.pk,
+                c.target.nation_id,
+                c.target.pk,
+                c.name,
+                values.to_json(c.existing),
+                values.to_json(c.value),
+                c.version,
+            )
+            for c in self.reviews
+            # A proposal older than what this batch writes anyway would be stale at birth.
+            if (w := self.writes.get((c.target.pk, c.name))) is None or c.version > w.version
+        ]
+        reviews_propose(proposals)
+        if refused:
+            _note_refusals(refused, self.writes.values())
+
+
+def _note_refusals(refused: dict[tuple[int, int], list[str]], candidates: Any) -> None:
+    """An email or ID another profile of the target nation holds is not synced: say so on the
+    link (as the initial sync does) instead of failing the batch over and over."""
+    reasons: dict[int, list[str]] = {}
+    for c in candidates:
+        notes = refused.get((c.share.pk, c.target.pk))
+        if notes:
+            reasons[c.link_id] = notes
+    for link_id, notes in reasons.items():
+        logger.warning("link %s: %s", link_id, "; ".join(notes))
+        ShareLink.objects.filter(pk=link_id).update(reason="; ".join(sorted(set(notes)))[:255])
 
 
 def drop_stale_proposals(fields_by_person: dict[int, set[str]]) -> None:
@@ -75,72 +211,30 @@ def drop_stale_proposals(fields_by_person: dict[int, set[str]]) -> None:
 
     from tagshare.sharing.models import ReviewItem, ReviewStatus
 
-    pending = ReviewItem.objects.filter(
-        status=ReviewStatus.PENDING, person_id__in=list(fields_by_person)
-    ).select_related("person")
+    pending = list(
+        ReviewItem.objects.filter(
+            status=ReviewStatus.PENDING, person_id__in=many_ids(fields_by_person)
+        ).values_list("pk", "person_id", "field", "proposed_version")
+    )
+    if not pending:
+        return  # the usual case: a separate read of versions only when there is something to check
+    versions = dict(
+        Person.objects.filter(pk__in=many_ids({row[1] for row in pending})).values_list(
+            "pk", "field_versions"
+        )
+    )
     stale = []
-    for item in pending:
-        if item.field not in fields_by_person[item.person_id]:
+    for pk, person_id, name, proposed_json in pending:
+        if name not in fields_by_person[person_id]:
             continue
-        current = Version.from_json(item.person.field_versions.get(item.field))
-        proposed = Version.from_json(item.proposed_version)
+        current = Version.from_json((versions.get(person_id) or {}).get(name))
+        proposed = Version.from_json(proposed_json)
         if current is not None and proposed is not None and proposed <= current:
-            stale.append(item.pk)
+            stale.append(pk)
     if stale:
         ReviewItem.objects.filter(pk__in=stale).update(
             status=ReviewStatus.STALE, decided_at=timezone.now()
         )
-
-
-def push_fields(share: TagShare, source_id: int, target_id: int, fields: set[str]) -> None:
-    """Apply SPEC §6 for each changed field from one linked profile to the other."""
-    people = Person.objects.in_bulk([source_id, target_id])
-    source, target = people.get(source_id), people.get(target_id)
-    if source is None or target is None:
-        return
-    synced = set(share.synced_fields)
-    changes: dict[str, object] = {}
-    versions: dict[str, Version] = {}
-    proposals: list[Proposal] = []
-    for name in sorted(fields & synced):
-        version = Version.from_json(source.field_versions.get(name))
-        if version is None:
-            continue
-        current = Version.from_json(target.field_versions.get(name))
-        if current is not None and version <= current:
-            continue  # the target already has this write, or a newer one
-        value, existing = values.read(source, name), values.read(target, name)
-        if values.same(value, existing):
-            continue  # nothing to change or to review: only the versions differ
-        if (
-            values.is_blank(existing)
-            or catalog.get(name).is_address
-            or share.sync_option in (SyncOption.ACCEPT_ALL, SyncOption.BLANK_ONLY)
-        ):
-            changes[name] = value
-            versions[name] = version
-        else:
-            proposals.append(
-                Proposal(
-                    share.pk,
-                    target.nation_id,
-                    target.pk,
-                    name,
-                    values.to_json(existing),
-                    values.to_json(value),
-                    version,
-                )
-            )
-    if changes:
-        person_update(
-            nation=target.nation,
-            actor=Actor.share(share.pk),
-            person=target,
-            changes=changes,
-            versions=versions,
-            kind="sync",
-        )
-    reviews_propose(proposals)
 
 
 def on_tag_applied(events: Sequence[OutboxEvent]) -> None:
@@ -177,6 +271,7 @@ def on_tag_applied(events: Sequence[OutboxEvent]) -> None:
 
 def on_tag_removed(events: Sequence[OutboxEvent]) -> None:
     """The sender untags a profile: the shared tag leaves the linked profile, the link ends."""
+    from tagshare.sharing.webhook_events import end_links
     from tagshare.tags.services import tag_remove
 
     by_tag: dict[int, list[int]] = {}
@@ -204,14 +299,17 @@ def on_tag_removed(events: Sequence[OutboxEvent]) -> None:
                     person=link.receiver_person,
                     name=share.receiver_tag.name,
                 )
-        links.update(state=LinkState.ENDED)
+        end_links(links, reason="tag_removed")
 
 
 def on_person_deleted(events: Sequence[OutboxEvent]) -> None:
     """A linked profile was deleted (its link's person is now empty): the link ends."""
+    from tagshare.sharing.webhook_events import end_links
+
     del events  # the foreign key was set to NULL with the deletion; end those links
-    ShareLink.objects.filter(state__in=LINKED_STATES, receiver_person__isnull=True).update(
-        state=LinkState.ENDED
+    end_links(
+        ShareLink.objects.filter(state__in=LINKED_STATES, receiver_person__isnull=True),
+        reason="profile_deleted",
     )
 
 
