@@ -27,6 +27,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("merge --nation SLUG KEEP OTHER", "Fold profile OTHER into KEEP."),
     ("worker [--until-idle]", "Apply share syncs from the outbox; reconcile daily."),
     ("reconcile [--share ID]", "Reconcile approved shares now."),
+    ("webhooks list|add URL|remove ID --nation SLUG", "Manage a nation's webhooks."),
 )
 
 

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "tagshare.matching",
     "tagshare.imports",
     "tagshare.sharing",
+    "tagshare.webhooks",
     "tagshare.web",
     "tagshare.console",
 ]

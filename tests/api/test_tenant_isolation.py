@@ -28,6 +28,8 @@ from tagshare.sharing.models import ReviewItem, ReviewStatus, ShareStatus, TagSh
 from tagshare.sharing.reviews import Proposal, reviews_propose
 from tagshare.sharing.services import share_accept, share_create
 from tagshare.tags.services import tag_apply, tag_get_or_create
+from tagshare.webhooks.models import EventType, WebhookDelivery, WebhookEndpoint
+from tagshare.webhooks.services import webhook_create
 from tests.api.conftest import ApiClient
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +50,7 @@ ROUTE_BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/shares/{share_id}/accept"): {"sync_option": "accept_all"},
     ("POST", "/shares/{share_id}/request"): {"optional_fields": ["party"]},
     ("POST", "/notifications/read"): {},
+    ("POST", "/webhooks"): {"url": "https://hooks.example.org/walk"},
 }
 # Routes without a path parameter that only admins may use: a staff user's answer is 403.
 ADMIN_ONLY_ROUTES = {
@@ -57,6 +60,8 @@ ADMIN_ONLY_ROUTES = {
     ("GET", "/reviews"),
     ("POST", "/reviews/apply"),
     ("POST", "/reviews/skip"),
+    ("GET", "/webhooks"),
+    ("POST", "/webhooks"),
 }
 
 
@@ -92,6 +97,7 @@ class AlphaWorld:
     job: ImportJob
     share: TagShare
     review: ReviewItem
+    webhook: WebhookEndpoint
 
     def fill(self, path: str) -> str:
         values = {
@@ -100,6 +106,7 @@ class AlphaWorld:
             "tag": self.tag,
             "import_id": self.job.pk,
             "share_id": self.share.pk,
+            "webhook_id": self.webhook.pk,
         }
 
         def value(match: re.Match[str]) -> str:
@@ -156,6 +163,9 @@ class AlphaWorld:
         share = TagShare.objects.get(pk=self.share.pk)
         assert (share.status, share.optional_fields) == (ShareStatus.APPROVED, [])
         assert ReviewItem.objects.get(pk=self.review.pk).status == ReviewStatus.PENDING
+        assert WebhookEndpoint.objects.filter(pk=self.webhook.pk).exists()
+        pings = WebhookDelivery.objects.filter(endpoint=self.webhook, event_type=EventType.PING)
+        assert not pings.exists()
 
 
 @pytest.fixture
@@ -203,6 +213,9 @@ def alpha(nation, make_nation, settings, tmp_path) -> AlphaWorld:
         job=job,
         share=share,
         review=ReviewItem.objects.get(person=person),
+        webhook=webhook_create(
+            nation=nation, actor=Actor.system(), url=f"https://{MARKER.lower()}.example/hook"
+        ),
     )
 
 

@@ -14,6 +14,7 @@ from tagshare.api import (
     shares,
     taggings,
     tags,
+    webhooks,
 )
 from tagshare.api.auth import BearerToken
 from tagshare.api.errors import TOKEN_HELP, install_error_handlers
@@ -23,8 +24,8 @@ api = NinjaAPI(
     title="Tagshare API",
     version="1",
     description=(
-        "People, tags, imports, tag shares, review items, notifications and the field catalog "
-        "of one nation. Every route needs a bearer token and acts in the token's nation. "
+        "People, tags, imports, tag shares, review items, notifications, webhooks and the field "
+        "catalog of one nation. Every route needs a bearer token and acts in the token's nation. "
         f"{TOKEN_HELP} Errors are JSON "
         '`{"detail": "...", "errors": {"field": "..."}}`; lists are `{"results": [...], '
         '"next": url-or-null}`.'
@@ -46,3 +47,4 @@ api.add_router("/imports", imports.router)
 api.add_router("/shares", shares.router)
 api.add_router("/notifications", notifications.router)
 api.add_router("/reviews", reviews.router)
+api.add_router("/webhooks", webhooks.router)

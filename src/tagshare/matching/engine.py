@@ -128,11 +128,18 @@ def stage_values(run: MatchRun, rows: Iterable[tuple[int, dict[str, Any]]]) -> i
 
 
 def stage_people(
-    run: MatchRun, *, nation_id: int, tag_id: int | None = None, person_ids: list[int] | None = None
+    run: MatchRun,
+    *,
+    nation_id: int,
+    tag_id: int | None = None,
+    person_ids: list[int] | None = None,
+    unless: tuple[str, dict[str, Any]] | None = None,
 ) -> int:
     """Stage a nation's profiles (those carrying `tag_id`, if given) with SQL: ref = seq = person id.
 
     This is how a share's sender profiles enter the cascade; their keys are already stored.
+    `unless` is an SQL condition on `p` (with its named parameters) that leaves profiles out —
+    a share's already-linked ones — so a daily run over a settled share stages nothing.
     """
     id_columns = ", ".join(catalog.UNIQUE_IDS)
     key_columns = (
@@ -149,6 +156,9 @@ def stage_people(
     if person_ids is not None:
         # Ids are integers from our own tables: inlined, since IN takes no tuple parameter.
         only = f"AND p.id IN ({', '.join(str(int(pid)) for pid in person_ids) or 'NULL'}) "
+    if unless is not None:
+        only += f"AND NOT ({unless[0]}) "
+        params.update(unless[1])
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {T.inc} (run_id, seq, ref, {key_columns}, {id_columns}) "

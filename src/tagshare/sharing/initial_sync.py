@@ -38,6 +38,7 @@ from tagshare.sharing.models import (
     TagShare,
 )
 from tagshare.sharing.reviews import Proposal, reviews_propose
+from tagshare.sharing.webhook_events import linked_event, unlinked_event
 from tagshare.tags.models import Tagging
 
 BATCH = 2000
@@ -98,17 +99,18 @@ def match_and_link(share: TagShare, *, person_ids: list[int] | None = None) -> i
         run = engine.run_create(
             nation=share.receiver, id_fields=engine.default_id_fields(share.opt_in_ids)
         )
+        # Already linked (a resumed run, a daily reconciliation): not staged, not matched again.
         engine.stage_people(
-            run, nation_id=share.sender_id, tag_id=share.tag_id, person_ids=person_ids
+            run,
+            nation_id=share.sender_id,
+            tag_id=share.tag_id,
+            person_ids=person_ids,
+            unless=(
+                f"EXISTS (SELECT 1 FROM {LINK} l WHERE l.sender_person_id = p.id "
+                f"AND l.share_id = %(share)s AND l.state IN {LINKED_SQL})",
+                params,
+            ),
         )
-        with connection.cursor() as cursor:
-            # Already linked (a resumed run): not matched again. Staged people have seq = ref.
-            for table in (INC, INC_EMAIL):
-                cursor.execute(
-                    f"DELETE FROM {table} WHERE run_id = %(run)s AND seq IN (SELECT sender_person_id "
-                    f"FROM {LINK} WHERE share_id = %(share)s AND state IN {LINKED_SQL})",
-                    {**params, "run": run.pk},
-                )
         engine.run_cascade(run)
         with connection.cursor() as cursor:
             # A receiving profile linked to another sender profile of this share: the sender
@@ -143,6 +145,13 @@ def match_and_link(share: TagShare, *, person_ids: list[int] | None = None) -> i
             ShareLink.objects.filter(share=share, sender_person_id=outcome.ref).update(
                 candidates=list(outcome.candidates), receiver_person=None
             )
+        linked_event(
+            share,
+            ShareLink.objects.filter(
+                share=share,
+                sender_person_id__in=MatchIncoming.objects.filter(run=run).values("ref"),
+            ),
+        )
         engine.run_discard(run)
     return matched
 
@@ -205,6 +214,7 @@ def create_missing(share: TagShare, *, batch: int = BATCH) -> int:
                 link.rule = "created"
                 link.updated_at = timezone.now()
             ShareLink.objects.bulk_update(links, ["receiver_person", "state", "rule", "updated_at"])
+            linked_event(share, [(k.sender_person_id, k.receiver_person_id, k.rule) for k in links])
             created += len(links)
 
 
@@ -315,11 +325,13 @@ def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
     to_receiver: list[Write] = []
     to_sender: list[Write] = []
     proposals: list[Proposal] = []
+    ended: list[tuple[int, int, int | None]] = []
     for link in links:
         sender = people.get(link.sender_person_id)
         receiver = people.get(link.receiver_person_id) if link.receiver_person_id else None
         if sender is None or receiver is None:
             link.state = LinkState.ENDED
+            ended.append((share.pk, link.sender_person_id, link.receiver_person_id))
             continue
         r_write = Write(receiver, {}, {})
         s_write = Write(sender, {}, {})
@@ -384,6 +396,7 @@ def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
         cursor.executemany(
             f"UPDATE {LINK} SET state = %s, reason = %s, updated_at = %s WHERE id = %s", rows
         )
+    unlinked_event(ended, reason="profile_deleted")
 
 
 def _put(write: Write, name: str, value: Any, version: Version | None) -> None:

@@ -6,10 +6,15 @@ from django.db.models import QuerySet
 
 from tagshare.nations.models import Nation
 from tagshare.sharing.models import Notification, TagShare
+from tagshare.sharing.webhook_events import SHARE_EVENTS, share_event
 
 
 def notify(*, nation: Nation, share: TagShare | None, kind: str, message: str) -> Notification:
-    return Notification.objects.create(nation=nation, share=share, kind=kind, message=message)
+    """Tell the nation's admins; a share's request and decisions also go out as webhooks."""
+    note = Notification.objects.create(nation=nation, share=share, kind=kind, message=message)
+    if share is not None and kind in SHARE_EVENTS:
+        share_event(share, kind)
+    return note
 
 
 def notifications_for(nation: Nation, *, unread_only: bool = False) -> QuerySet[Notification]:

@@ -9,8 +9,11 @@ values that differed before the share began: only newly linked pairs are reconci
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from tagshare.nations.actors import Actor
@@ -23,29 +26,37 @@ from tagshare.sharing.initial_sync import (
 from tagshare.sharing.models import (
     LINKED_STATES,
     JobStatus,
-    LinkState,
     ShareLink,
     ShareStatus,
     ShareSyncJob,
     TagShare,
 )
+from tagshare.sharing.webhook_events import end_links
 from tagshare.tags.models import Tagging
 
 DAILY = dt.timedelta(hours=24)
 
 
-def share_reconcile(share: TagShare) -> ShareSyncJob:
+def share_reconcile(share: TagShare, *, timings: dict[str, float] | None = None) -> ShareSyncJob:
+    """Run every repair step; `timings` (if given) receives each step's seconds."""
     job = ShareSyncJob.objects.create(
         share=share, kind="reconcile", status=JobStatus.RUNNING, started_at=timezone.now()
     )
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("drift", lambda: _repair_drift(share)),
+        ("matching", lambda: match_and_link(share)),
+    ]
+    if share.sync_data and share.accepted_create_profiles:
+        steps.append(("creating", lambda: create_missing(share)))
+    steps.append(("tagging", lambda: tag_linked(share)))
+    if share.sync_data:
+        steps.append(("reconciling", lambda: reconcile_matched(share)))
     try:
-        _repair_drift(share)
-        match_and_link(share)
-        if share.sync_data and share.accepted_create_profiles:
-            create_missing(share)
-        tag_linked(share)
-        if share.sync_data:
-            reconcile_matched(share)
+        for name, step in steps:
+            started = time.perf_counter()
+            step()
+            if timings is not None:
+                timings[name] = time.perf_counter() - started
     except Exception as exc:
         ShareSyncJob.objects.filter(pk=job.pk).update(
             status=JobStatus.FAILED, detail=str(exc)[:2000], finished_at=timezone.now()
@@ -58,20 +69,22 @@ def share_reconcile(share: TagShare) -> ShareSyncJob:
 
 def _repair_drift(share: TagShare) -> None:
     with transaction.atomic():
-        tagged = Tagging.objects.filter(tag_id=share.tag_id).values("person_id")
-        lost = ShareLink.objects.filter(share=share, state__in=LINKED_STATES).exclude(
-            sender_person_id__in=tagged
+        # NOT EXISTS, not NOT IN: PostgreSQL turns it into an anti-join, where NOT IN over a
+        # million-row subquery that outgrows work_mem is re-scanned for every link.
+        tagged = Tagging.objects.filter(tag_id=share.tag_id, person_id=OuterRef("sender_person_id"))
+        lost = ShareLink.objects.filter(share=share, state__in=LINKED_STATES).filter(
+            ~Exists(tagged)
         )
         lost_receivers = list(
             lost.exclude(receiver_person__isnull=True).values_list("receiver_person_id", flat=True)
         )
-        lost.update(state=LinkState.ENDED, updated_at=timezone.now())
+        end_links(lost, reason="tag_removed", updated_at=timezone.now())
         if share.receiver_tag_id is None:
             return
-        live = ShareLink.objects.filter(share=share, state__in=LINKED_STATES).values(
-            "receiver_person_id"
+        live = ShareLink.objects.filter(
+            share=share, state__in=LINKED_STATES, receiver_person_id=OuterRef("person_id")
         )
-        stray = Tagging.objects.filter(tag_id=share.receiver_tag_id).exclude(person_id__in=live)
+        stray = Tagging.objects.filter(tag_id=share.receiver_tag_id).filter(~Exists(live))
         if lost_receivers or stray.exists():
             from tagshare.tags.services import tag_remove
 

@@ -32,6 +32,7 @@ from tagshare.sharing.models import (
     TagShare,
 )
 from tagshare.sharing.notifications import notify
+from tagshare.sharing.webhook_events import end_links
 from tagshare.tags.models import Tag, Tagging
 
 logger = logging.getLogger(__name__)
@@ -266,8 +267,10 @@ def share_stop(*, nation: Nation, actor: Actor, share: TagShare) -> TagShare:
     with transaction.atomic():
         _lock(share, ShareStatus.APPROVED, "stopped")
         _untag_all(share)
-        ShareLink.objects.filter(share=share).exclude(state=LinkState.ENDED).update(
-            state=LinkState.ENDED, updated_at=timezone.now()
+        end_links(
+            ShareLink.objects.filter(share=share).exclude(state=LinkState.ENDED),
+            reason="share_stopped",
+            updated_at=timezone.now(),
         )
         from tagshare.sharing.models import ReviewItem, ReviewStatus
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 
 from tagshare.console.base import TagshareCommand
-from tagshare.outbox.drain import Worker
+from tagshare.outbox.drain import Worker, run_ticks
 from tagshare.sharing.reconcile import reconcile_due
 
 
@@ -25,6 +25,7 @@ class Command(TagshareCommand):
         if options["until_idle"]:
             processed = worker.run(until_idle=True)
             reconciled = reconcile_due()
+            run_ticks()  # what reconciling queued (webhook deliveries) goes out before exiting
             self.console().print(f"Processed {processed} events; reconciled {reconciled} shares.")
             return
         signal.signal(signal.SIGTERM, lambda *_: worker.stop())
