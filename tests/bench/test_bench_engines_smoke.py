@@ -1,4 +1,4 @@
-"""The matching, import, share and sync benchmarks run end to end at a tiny size.
+"""The matching, import, share, sync and reconciliation benchmarks run end to end at a tiny size.
 
 They print their figures; nothing here asserts a time (benchmarks are not timed tests).
 """
@@ -55,3 +55,11 @@ def test_sync_benchmark_reports_latency_and_throughput(tmp_path):
         "bench_sync.py", "--pairs", "40", "--writes", "20", "--rate", "20", tmp_path=tmp_path
     )
     assert "p50" in out and "(0 never seen)" in out and "worker(s)" in out
+    # Throughput counts what arrived: all 40 writes x 5 fields reached the receiving profiles.
+    assert "200 synced field changes" in out
+
+
+def test_reconcile_benchmark_finds_nothing_to_do_on_a_settled_share(tmp_path):
+    out = _run("bench_reconcile.py", "--people", "50", tmp_path=tmp_path)
+    assert "run 2:" in out and "nothing changed: True" in out
+    assert "'synced_links': 50" in out and "'shared_taggings': 50" in out
