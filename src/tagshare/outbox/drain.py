@@ -82,6 +82,10 @@ def drain_until_idle(limit: int = BATCH, max_rounds: int = 10_000) -> int:
     return total
 
 
+class DrainFailed(RuntimeError):
+    """Draining kept failing; nothing was lost (the failed batches rolled back)."""
+
+
 class Worker:
     """A loop that drains, sleeping until woken by a commit that wrote events (or a timeout)."""
 
@@ -91,15 +95,31 @@ class Worker:
         self._stop = threading.Event()
         register_wake_hook(self._wake.set)
 
-    def run(self, *, until_idle: bool = False) -> int:
+    def run(self, *, until_idle: bool = False, max_failures: int = 5) -> int:
+        """Drain until stopped; with `until_idle`, until nothing is pending.
+
+        A failed batch (a lock timeout, a deadlock, a dropped connection) rolls back and is
+        retried. With `until_idle`, after `max_failures` failures in a row the worker gives up
+        with `DrainFailed` rather than report a clean finish with events still pending.
+        """
         total = 0
+        failures = 0
         while not self._stop.is_set():
             try:
                 claimed = drain_once()
-            except Exception:
+                failures = 0
+            except Exception as exc:
                 logger.exception("outbox drain failed; the batch will be retried")
-                claimed = 0
-                self._stop.wait(self.idle_seconds)
+                failures += 1
+                if until_idle and failures >= max_failures:
+                    raise DrainFailed(
+                        f"the outbox could not be drained ({failures} failed attempts in a row; "
+                        f"last error: {exc}); its events are still pending and will be retried"
+                    ) from exc
+                self._stop.wait(self.idle_seconds * failures)
+                connection.close()  # a broken connection is replaced on the next attempt
+                run_ticks()
+                continue
             run_ticks()
             total += claimed
             if claimed:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import signal
 from typing import Any
 
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from tagshare.console.base import TagshareCommand
-from tagshare.outbox.drain import Worker, run_ticks
+from tagshare.outbox.drain import DrainFailed, Worker, run_ticks
 from tagshare.sharing.reconcile import reconcile_due
 
 
@@ -23,7 +23,10 @@ class Command(TagshareCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         worker = Worker()
         if options["until_idle"]:
-            processed = worker.run(until_idle=True)
+            try:
+                processed = worker.run(until_idle=True)
+            except DrainFailed as exc:
+                raise CommandError(str(exc)) from exc
             reconciled = reconcile_due()
             run_ticks()  # what reconciling queued (webhook deliveries) goes out before exiting
             self.console().print(f"Processed {processed} events; reconciled {reconciled} shares.")
