@@ -57,6 +57,11 @@ _FRESH_JSON: dict[str, Any] = {
 }
 
 
+# A row may carry, under this key, the versions its values were written with elsewhere
+# (field -> outbox.hlc.Version): a share's initial sync copies profiles with their versions.
+VERSIONS = "_versions"
+
+
 def people_bulk_create(
     *,
     nation: Nation,
@@ -114,6 +119,7 @@ class _Row:
     unique_keys: dict[str, tuple[Any, ...]]  # unique ID -> (value, *qualifiers)
     is_supporter: bool | None
     is_prospect: bool
+    versions: dict[str, list[int]] = field(default_factory=dict)  # carried: field -> [ts, origin]
 
 
 @dataclass
@@ -158,6 +164,9 @@ def _clean_row(number: int, raw: Any, report: _Report, precleaned: bool = False)
         return None
     fields = dict(raw)
     status_raw = {name: fields.pop(name) for name in STATUS_FIELDS if name in fields}
+    carried = fields.pop(VERSIONS, None) or {}
+    for version in carried.values():
+        clock.observe(version.ts)  # later local writes must be newer than what was copied in
     errors: dict[str, str] = {}
     cleaned: dict[str, Any] = {}
     try:
@@ -204,6 +213,7 @@ def _clean_row(number: int, raw: Any, report: _Report, precleaned: bool = False)
         unique_keys=unique_keys,
         is_supporter=status.get("is_supporter"),
         is_prospect=bool(status.get("is_prospect")),
+        versions={name: carried[name].as_json() for name in written if name in carried},
     )
 
 
@@ -503,7 +513,7 @@ def _write_batch(
                 history[name] = {
                     "old": _FRESH_JSON[name],
                     "new": values.to_json(value),
-                    "version": version,
+                    "version": row.versions.get(name, version),
                 }
             if row.written.keys() & KEY_SOURCE_FIELDS:
                 sources = {name: row.written.get(name) for name in KEY_SOURCE_FIELDS}
@@ -519,9 +529,12 @@ def _write_batch(
             person[_P_SUPPORTER] = is_supporter
             person[_P_PROSPECT] = row.is_prospect
             # Field names are catalog identifiers, so these two documents are built as text.
-            person[_P_VERSIONS] = (
-                "{" + ", ".join(f'"{name}": {version_json}' for name in history) + "}"
-            )
+            if row.versions:  # a share's copy: each value keeps the version it was written with
+                person[_P_VERSIONS] = dumps({name: h["version"] for name, h in history.items()})
+            else:
+                person[_P_VERSIONS] = (
+                    "{" + ", ".join(f'"{name}": {version_json}' for name in history) + "}"
+                )
             person[_P_CREATED] = person[_P_UPDATED] = now
             for slot, address in row.emails.items():
                 emails.append((nation_id, person_id, slot, address))

@@ -25,9 +25,9 @@ from tagshare.outbox import services as outbox_services
 from tagshare.outbox.hlc import Version
 from tagshare.outbox.models import OutboxEvent
 from tagshare.people import catalog, values
+from tagshare.people.bulk import VERSIONS, people_bulk_create
 from tagshare.people.bulk_update import Write, people_bulk_update
 from tagshare.people.models import Person
-from tagshare.people.services import person_create
 from tagshare.sharing.models import (
     LINKED_STATES,
     JobStatus,
@@ -178,7 +178,11 @@ def new_profile_status(share: TagShare, row: dict[str, Any]) -> tuple[bool, bool
 
 
 def create_missing(share: TagShare, *, batch: int = BATCH) -> int:
-    """Create the not-found profiles from the sender's synced fields, with their versions."""
+    """Create the not-found profiles from the sender's synced fields, with their versions.
+
+    Per batch of links: one read of the sender profiles, one set-based check of the emails and
+    IDs the receiving nation already holds, and one `people_bulk_create` (COPY on PostgreSQL).
+    """
     fields = share.synced_fields
     actor = Actor.share(share.pk)
     created = 0
@@ -187,57 +191,73 @@ def create_missing(share: TagShare, *, batch: int = BATCH) -> int:
             links = list(
                 ShareLink.objects.select_for_update()
                 .filter(share=share, state=LinkState.NOT_FOUND)
-                .select_related("sender_person")[:batch]
+                .select_related("sender_person")
+                .order_by("id")[:batch]
             )
             if not links:
                 return created
+            rows: list[dict[str, Any]] = []
             for link in links:
                 sender = link.sender_person
                 row = {f: values.read(sender, f) for f in fields}
                 row = {f: v for f, v in row.items() if not values.is_blank(v)}
-                versions = {
+                supporter, prospect = new_profile_status(share, row)
+                row[VERSIONS] = {
                     f: v
                     for f in row
                     if (v := Version.from_json(sender.field_versions.get(f))) is not None
                 }
-                supporter, prospect = new_profile_status(share, row)
-                person = person_create(
-                    nation=share.receiver,
-                    actor=actor,
-                    values_in=_unique_safe(share, row),
-                    is_supporter=supporter,
-                    is_prospect=prospect,
-                    versions=versions,
-                )
-                link.receiver_person = person
+                row["is_supporter"], row["is_prospect"] = supporter, prospect
+                rows.append(row)
+            _drop_held_identities(share, rows)
+            new_ids: dict[int, int] = {}  # row number -> the profile created from it
+            people_bulk_create(
+                nation=share.receiver, actor=actor, rows=rows, on_created=new_ids.update
+            )
+            now = timezone.now()
+            for number, link in enumerate(links, start=1):
+                link.receiver_person_id = new_ids[number]
                 link.state = LinkState.SYNCED
                 link.rule = "created"
-                link.updated_at = timezone.now()
+                link.updated_at = now
             ShareLink.objects.bulk_update(links, ["receiver_person", "state", "rule", "updated_at"])
             linked_event(share, [(k.sender_person_id, k.receiver_person_id, k.rule) for k in links])
             created += len(links)
 
 
-def _unique_safe(share: TagShare, row: dict[str, Any]) -> dict[str, Any]:
-    """Leave out emails and IDs another receiving profile already holds (it would clash)."""
+def _drop_held_identities(share: TagShare, rows: list[dict[str, Any]]) -> None:
+    """Leave out emails and IDs another receiving profile already holds (they would clash):
+    one query for the emails and one per unique ID in play, whatever the batch size.
+    Conservative for state/county-qualified IDs: held in any state, left out."""
     from tagshare.people.models import PersonEmail
 
-    safe = dict(row)
-    for slot in catalog.EMAIL_FIELDS:
-        if (
-            slot in safe
-            and PersonEmail.objects.filter(
-                nation=share.receiver, address=values.normalise_email(safe[slot])
-            ).exists()
-        ):
-            safe.pop(slot)
+    wanted = {
+        values.normalise_email(row[slot])
+        for row in rows
+        for slot in catalog.EMAIL_FIELDS
+        if slot in row
+    }
+    held = set(
+        PersonEmail.objects.filter(nation=share.receiver, address__in=wanted).values_list(
+            "address", flat=True
+        )
+    )
+    for row in rows:
+        for slot in catalog.EMAIL_FIELDS:
+            if slot in row and values.normalise_email(row[slot]) in held:
+                row.pop(slot)
     for name in catalog.UNIQUE_IDS:
-        if (
-            name in safe
-            and Person.objects.filter(nation=share.receiver, **{name: safe[name]}).exists()
-        ):
-            safe.pop(name)
-    return safe
+        ids = {row[name] for row in rows if name in row}
+        if not ids:
+            continue
+        taken = set(
+            Person.objects.filter(nation=share.receiver, **{f"{name}__in": ids}).values_list(
+                name, flat=True
+            )
+        )
+        for row in rows:
+            if name in row and row[name] in taken:
+                row.pop(name)
 
 
 # --- 3. the shared tag -----------------------------------------------------------------------
