@@ -50,6 +50,20 @@ def run_ticks() -> None:
             logger.exception("worker tick %r failed", tick)
 
 
+def deliver(events: Sequence[OutboxEvent]) -> None:
+    """Hand events to their handlers, grouped by kind in the order given, in one transaction.
+
+    No claiming and no marking: that is drain_once's job. Tests use this to deliver events in
+    orders and groupings of their choosing (handlers must not care)."""
+    by_kind: dict[str, list[OutboxEvent]] = {}
+    for event in events:
+        by_kind.setdefault(event.kind, []).append(event)
+    with transaction.atomic():
+        for kind, batch in by_kind.items():
+            for handler in _handlers.get(kind, []):
+                handler(batch)
+
+
 def drain_once(limit: int = BATCH) -> int:
     """Process up to `limit` pending events; returns how many were claimed."""
     with transaction.atomic():
@@ -59,12 +73,7 @@ def drain_once(limit: int = BATCH) -> int:
         events = list(pending[:limit])
         if not events:
             return 0
-        by_kind: dict[str, list[OutboxEvent]] = {}
-        for event in events:
-            by_kind.setdefault(event.kind, []).append(event)
-        for kind, batch in by_kind.items():
-            for handler in _handlers.get(kind, []):
-                handler(batch)
+        deliver(events)
         OutboxEvent.objects.filter(pk__in=many_ids(e.pk for e in events)).update(
             processed_at=timezone.now()
         )

@@ -138,11 +138,13 @@ class _Plan:
             if current is not None and version <= current:
                 continue  # the target already has this write, or a newer one
             value, existing = values.read(source, name), values.read(target, name)
-            if values.same(value, existing):
-                continue  # nothing to change or to review: only the versions differ
             candidate = _Candidate(share, link_id, target, name, value, existing, version)
             if (
-                values.is_blank(existing)
+                # The same value with a newer version is still written (a version-only write,
+                # never a review item): otherwise the target keeps its older version, and an
+                # older write arriving over its other links could win in a chain of three.
+                values.same(value, existing)
+                or values.is_blank(existing)
                 or catalog.get(name).is_address
                 or share.sync_option in (SyncOption.ACCEPT_ALL, SyncOption.BLANK_ONLY)
             ):
