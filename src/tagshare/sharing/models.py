@@ -183,7 +183,11 @@ class ReviewItem(models.Model):
                 name="one_pending_review_per_field",
             )
         ]
-        indexes = [models.Index(fields=["share", "nation", "status"], name="review_share_idx")]
+        indexes = [
+            models.Index(fields=["share", "nation", "status"], name="review_share_idx"),
+            # The control panel counts a nation's pending items on every admin page.
+            models.Index(fields=["nation", "status"], name="review_nation_idx"),
+        ]
 
 
 class Notification(models.Model):
