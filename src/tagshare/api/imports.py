@@ -15,7 +15,7 @@ from ninja import Query, Router, Status
 
 from tagshare.api.auth import caller
 from tagshare.api.errors import BadRequest
-from tagshare.api.pagination import PageQuery, decode_cursor, next_url
+from tagshare.api.pagination import PageQuery, keyset_page
 from tagshare.api.schemas import ImportJobOut, ImportsPage, responses
 from tagshare.errors import DomainError, NotFound, ValidationFailed
 from tagshare.imports.models import ImportJob
@@ -166,14 +166,7 @@ def imports_index(request: HttpRequest, query: Query[PageQuery]) -> dict[str, An
     """This nation's import jobs, newest first; follow `next` for older ones."""
     c = caller(request)
     qs = ImportJob.objects.filter(nation=c.nation)
-    if query.cursor:
-        (before,) = decode_cursor(query.cursor, (int,))
-        qs = qs.filter(pk__lt=before)
-    rows = list(qs.order_by("-pk")[: query.limit + 1])
-    next_page = None
-    if len(rows) > query.limit:
-        rows = rows[: query.limit]
-        next_page = next_url(request, (rows[-1].pk,))
+    rows, next_page = keyset_page(request, qs, page=query, newest_first=True)
     return {"results": [job_json(job) for job in rows], "next": next_page}
 
 

@@ -9,7 +9,7 @@ from ninja import Query, Router
 from pydantic import Field
 
 from tagshare.api.auth import caller
-from tagshare.api.pagination import PageQuery, decode_cursor, next_url
+from tagshare.api.pagination import PageQuery, keyset_page
 from tagshare.api.schemas import (
     NotificationsPage,
     NotificationsReadIn,
@@ -49,14 +49,7 @@ def notifications_index(request: HttpRequest, query: Query[NotificationsQuery]) 
     c = caller(request)
     require_admin(c.actor, c.nation, "read the nation's notifications")
     qs = notifications_for(c.nation, unread_only=query.unread)
-    if query.cursor:
-        (before,) = decode_cursor(query.cursor, (int,))
-        qs = qs.filter(pk__lt=before)
-    rows = list(qs.order_by("-pk")[: query.limit + 1])
-    next_page = None
-    if len(rows) > query.limit:
-        rows = rows[: query.limit]
-        next_page = next_url(request, (rows[-1].pk,))
+    rows, next_page = keyset_page(request, qs, page=query, newest_first=True)
     return {"results": [notification_json(n) for n in rows], "next": next_page}
 
 

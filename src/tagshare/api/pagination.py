@@ -74,13 +74,20 @@ def next_url(request: HttpRequest, key: CursorKey) -> str:
 
 
 def keyset_page(
-    request: HttpRequest, qs: QuerySet[M], *, page: PageQuery, key: str = "pk", key_type: type = int
+    request: HttpRequest,
+    qs: QuerySet[M],
+    *,
+    page: PageQuery,
+    key: str = "pk",
+    key_type: type = int,
+    newest_first: bool = False,
 ) -> tuple[list[M], str | None]:
-    """One page of `qs` ordered by the unique column `key`, and the URL of the next page."""
+    """One page of `qs` ordered by the unique column `key` (descending with `newest_first`),
+    and the URL of the next page."""
     if page.cursor:
         (after,) = decode_cursor(page.cursor, (key_type,))
-        qs = qs.filter(**{f"{key}__gt": after})
-    rows = list(qs.order_by(key)[: page.limit + 1])
+        qs = qs.filter(**{f"{key}__{'lt' if newest_first else 'gt'}": after})
+    rows = list(qs.order_by(f"-{key}" if newest_first else key)[: page.limit + 1])
     if len(rows) <= page.limit:
         return rows, None
     rows = rows[: page.limit]

@@ -10,7 +10,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from tagshare.api.auth import caller
-from tagshare.api.pagination import PageQuery, decode_cursor, next_url
+from tagshare.api.pagination import PageQuery, keyset_page
 from tagshare.api.payload import Text
 from tagshare.api.schemas import responses
 from tagshare.webhooks import selectors, services
@@ -115,14 +115,7 @@ def webhooks_index(request: HttpRequest, query: Query[PageQuery]) -> dict[str, A
     """This nation's endpoints, oldest first. Secrets are never listed."""
     c = caller(request)
     qs = selectors.webhooks_list(nation=c.nation, actor=c.actor).select_related("created_by")
-    if query.cursor:
-        (after,) = decode_cursor(query.cursor, (int,))
-        qs = qs.filter(pk__gt=after)
-    rows = list(qs.order_by("pk")[: query.limit + 1])
-    next_page = None
-    if len(rows) > query.limit:
-        rows = rows[: query.limit]
-        next_page = next_url(request, (rows[-1].pk,))
+    rows, next_page = keyset_page(request, qs, page=query)
     return {"results": [webhook_json(e) for e in rows], "next": next_page}
 
 
@@ -168,14 +161,7 @@ def webhooks_deliveries(
     qs = selectors.webhook_deliveries(nation=c.nation, actor=c.actor, endpoint=endpoint)
     if query.status:
         qs = qs.filter(status=query.status)
-    if query.cursor:
-        (before,) = decode_cursor(query.cursor, (int,))
-        qs = qs.filter(pk__lt=before)
-    rows = list(qs.order_by("-pk")[: query.limit + 1])
-    next_page = None
-    if len(rows) > query.limit:
-        rows = rows[: query.limit]
-        next_page = next_url(request, (rows[-1].pk,))
+    rows, next_page = keyset_page(request, qs, page=query, newest_first=True)
     return {"results": [delivery_json(d) for d in rows], "next": next_page}
 
 
