@@ -72,7 +72,6 @@ def _fixture(count: int) -> Any:
     from tagshare.nations.services import nation_create, user_create
     from tagshare.people.models import Person, PersonChange, PersonEmail
     from tagshare.people.services import person_create
-    from tagshare.sharing import services
     from tagshare.sharing.models import ShareLink
     from tagshare.tags.models import Tag, Tagging
     from tagshare.tags.services import tag_apply
@@ -86,21 +85,9 @@ def _fixture(count: int) -> Any:
         person = person_create(nation=nation, actor=Actor.system(), values_in=template)
         if nation == sender:
             tag_apply(nation=sender, actor=Actor.system(), person=person, name="bench")
-    [share] = services.share_create(
-        nation=sender,
-        actor=Actor.for_user(s_admin),
-        tag_name="bench",
-        nations="receiver",
-        sync_data=True,
+    share = common.accepted_share(
+        sender, receiver, (s_admin, r_admin), tag="bench", initial_sync=False
     )
-    services.share_accept(
-        nation=receiver,
-        actor=Actor.for_user(r_admin),
-        share=share,
-        sync_option="accept_all",
-        run_initial_sync=False,
-    )
-    share.refresh_from_db()
     person_t, email_t = Person._meta.db_table, PersonEmail._meta.db_table
     change_t = PersonChange._meta.db_table
     tagging_t, link_t = Tagging._meta.db_table, ShareLink._meta.db_table

@@ -117,24 +117,10 @@ def _load(shape: Any, sender: Any, receiver: Any) -> dict[str, Any]:
 
 
 def _bench_sync(sender: Any, receiver: Any, admins: tuple[Any, Any]) -> dict[str, Any]:
-    from tagshare.nations.actors import Actor
-    from tagshare.sharing import initial_sync, services
+    from tagshare.sharing import initial_sync
     from tagshare.sharing.selectors import share_counts, share_taggings_count
 
-    [share] = services.share_create(
-        nation=sender,
-        actor=Actor.for_user(admins[0]),
-        tag_name="climate",
-        nations="receiver",
-        sync_data=True,
-    )
-    services.share_accept(
-        nation=receiver,
-        actor=Actor.for_user(admins[1]),
-        share=share,
-        sync_option="accept_all",
-        run_initial_sync=False,
-    )
+    share = common.accepted_share(sender, receiver, admins, tag="climate", initial_sync=False)
     marks: list[tuple[str, float]] = []
 
     def progress(phase: str, done: int, total: int) -> None:

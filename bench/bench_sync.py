@@ -87,7 +87,6 @@ def _setup(count: int) -> tuple[list[tuple[int, int]], str]:
     from tagshare.nations.services import nation_create, token_create, user_create
     from tagshare.outbox.drain import drain_until_idle
     from tagshare.people.bulk import people_bulk_create
-    from tagshare.sharing import services
     from tagshare.sharing.models import ShareLink
     from tagshare.tags.models import Tag
 
@@ -107,15 +106,8 @@ def _setup(count: int) -> tuple[list[tuple[int, int]], str]:
             "INSERT INTO tags_tagging (tag_id, person_id, created_at) SELECT %s, id, %s FROM people_person WHERE nation_id = %s",
             [tag.pk, connection.ops.adapt_datetimefield_value(timezone.now()), sender.pk],
         )
-    [share] = services.share_create(
-        nation=sender,
-        actor=Actor.for_user(s_admin),
-        tag_name="bench",
-        nations="receiver",
-        sync_data=True,
-    )
-    services.share_accept(
-        nation=receiver, actor=Actor.for_user(r_admin), share=share, sync_option="accept_all"
+    share = common.accepted_share(
+        sender, receiver, (s_admin, r_admin), tag="bench", initial_sync=True
     )
     drain_until_idle()
     pairs = list(

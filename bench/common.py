@@ -113,3 +113,28 @@ def environment() -> dict[str, Any]:
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def accepted_share(
+    sender: Any, receiver: Any, admins: tuple[Any, Any], *, tag: str, initial_sync: bool
+) -> Any:
+    """A data-syncing share of `tag`, accepted with `accept_all` (initial sync run or not)."""
+    from tagshare.nations.actors import Actor
+    from tagshare.sharing import services
+
+    [share] = services.share_create(
+        nation=sender,
+        actor=Actor.for_user(admins[0]),
+        tag_name=tag,
+        nations=receiver.slug,
+        sync_data=True,
+    )
+    services.share_accept(
+        nation=receiver,
+        actor=Actor.for_user(admins[1]),
+        share=share,
+        sync_option="accept_all",
+        run_initial_sync=initial_sync,
+    )
+    share.refresh_from_db()
+    return share
