@@ -26,6 +26,10 @@ class Table:
         )
         return cls(model._meta.db_table, columns)
 
+    def without(self, *columns: str) -> Table:
+        """The table with columns left to their database defaults."""
+        return Table(self.name, tuple(c for c in self.columns if c not in columns))
+
 
 class RowStore(Protocol):
     def allocate_ids(self, model: type[models.Model], count: int) -> list[int]: ...

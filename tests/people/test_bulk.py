@@ -336,3 +336,22 @@ def test_the_planner_learns_of_a_nation_that_grows_inside_the_call(nation, monke
     with connection.cursor() as cursor:
         estimates = {table: statistics._estimate(cursor, table) for table in statistics.TABLES}
     assert all(estimate >= 200 for estimate in estimates.values()), estimates
+
+
+@pytest.mark.django_db
+def test_bulk_update_never_cuts_a_value_short(nation, make_person):
+    """Callers pass cleaned values; should one still be too long, PostgreSQL refuses the write
+    (as a plain UPDATE would) instead of storing it cut — SQLite keeps it whole."""
+    from django.db import DataError, connection, transaction
+
+    from tagshare.people.bulk_update import Write, people_bulk_update
+
+    person = Person.objects.get(pk=make_person(nation, email1="a@x.org").pk)
+    write = Write(person, {"suffix": "x" * 60, "occupation": "Nurse"})
+    if connection.vendor == "postgresql":
+        with pytest.raises(DataError), transaction.atomic():
+            people_bulk_update(nation=nation, actor=Actor.system(), writes=[write])
+        assert Person.objects.get(pk=person.pk).suffix == ""
+    else:
+        people_bulk_update(nation=nation, actor=Actor.system(), writes=[write])
+        assert Person.objects.get(pk=person.pk).suffix == "x" * 60

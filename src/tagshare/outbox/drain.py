@@ -9,11 +9,13 @@ Handlers must be idempotent: replaying an event changes nothing (versions see to
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from collections.abc import Callable, Sequence
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tagshare.idlists import many_ids
@@ -64,20 +66,87 @@ def deliver(events: Sequence[OutboxEvent]) -> None:
                 handler(batch)
 
 
+# An event that fails on its own is retried after 2, 4, 8 … seconds; after MAX_ATTEMPTS it is
+# set aside (processed, with its error and attempt count kept) so that it cannot hold up the
+# events behind it for ever. Daily reconciliation repairs links; `tagshare worker` logs it.
+MAX_ATTEMPTS = 6
+
+
 def drain_once(limit: int = BATCH) -> int:
-    """Process up to `limit` pending events; returns how many were claimed."""
+    """Process up to `limit` pending events; returns how many were processed.
+
+    A failing batch is rolled back and its events are processed one by one, each in its own
+    transaction: one bad event (a clash nobody foresaw) must not stop every other sync."""
+    claimed: list[int] = []
+    try:
+        return _drain(limit, claimed)
+    except Exception:
+        if not claimed:
+            raise  # the claim itself failed (the database is gone): the caller retries
+        logger.exception("outbox drain failed; the batch will be retried one event at a time")
+    done = 0
+    for event_id in claimed:
+        try:
+            done += _drain(1, [], only=event_id)
+        except Exception as exc:
+            logger.exception("outbox event %s failed", event_id)
+            _record_failure(event_id, exc)
+    return done
+
+
+def _drain(limit: int, claimed: list[int], *, only: int | None = None) -> int:
+    now = timezone.now()
     with transaction.atomic():
-        pending = OutboxEvent.objects.filter(processed_at__isnull=True).order_by("id")
+        pending = OutboxEvent.objects.filter(processed_at__isnull=True).filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
+        )
+        if only is not None:
+            pending = pending.filter(pk=only)
+        pending = pending.order_by("id")
         if connection.features.has_select_for_update_skip_locked:
             pending = pending.select_for_update(skip_locked=True)
         events = list(pending[:limit])
         if not events:
             return 0
+        claimed[:] = [e.pk for e in events]
         deliver(events)
-        OutboxEvent.objects.filter(pk__in=many_ids(e.pk for e in events)).update(
-            processed_at=timezone.now()
-        )
+        OutboxEvent.objects.filter(pk__in=many_ids(claimed)).update(processed_at=timezone.now())
     return len(events)
+
+
+def _record_failure(event_id: int, exc: Exception) -> None:
+    """Count the attempt and put the event off (or aside, after MAX_ATTEMPTS)."""
+    try:
+        with transaction.atomic():
+            event = OutboxEvent.objects.select_for_update().filter(pk=event_id).first()
+            if event is None or event.processed_at is not None:
+                return
+            event.attempts += 1
+            event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            now = timezone.now()
+            if event.attempts >= MAX_ATTEMPTS:
+                event.processed_at = now
+                logger.error(
+                    "outbox event %s set aside after %s attempts: %s",
+                    event_id,
+                    event.attempts,
+                    event.last_error,
+                )
+            else:
+                event.claimed_until = now + dt.timedelta(seconds=2**event.attempts)
+            event.save(update_fields=["attempts", "last_error", "claimed_until", "processed_at"])
+    except Exception:  # the database itself is failing: the event stays pending as it was
+        logger.exception("could not record the failure of outbox event %s", event_id)
+
+
+def next_retry_at() -> dt.datetime | None:
+    """When the earliest put-off event may be tried again (None: nothing is put off)."""
+    return (
+        OutboxEvent.objects.filter(processed_at__isnull=True, claimed_until__isnull=False)
+        .order_by("claimed_until")
+        .values_list("claimed_until", flat=True)
+        .first()
+    )
 
 
 def drain_until_idle(limit: int = BATCH, max_rounds: int = 10_000) -> int:
@@ -134,7 +203,13 @@ class Worker:
             if claimed:
                 continue
             if until_idle:
-                break
+                retry_at = next_retry_at()
+                if retry_at is None:
+                    break
+                # Put-off events are still pending: wait for them (they succeed or are set
+                # aside after MAX_ATTEMPTS), rather than report a clean finish.
+                self._stop.wait(max(0.0, (retry_at - timezone.now()).total_seconds()) + 0.05)
+                continue
             self._wake.wait(self.idle_seconds)
             self._wake.clear()
         if threading.current_thread() is not threading.main_thread():

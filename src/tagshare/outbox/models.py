@@ -28,7 +28,10 @@ class OutboxEvent(models.Model):
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # A failing event is put off until `claimed_until` and set aside after a few attempts
+    # (outbox/drain.py); its last error is kept for whoever looks into it.
     attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="", db_default="")
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -460,7 +460,7 @@ def _compact(numbers: list[int]) -> Sequence[int]:
 _PERSON = Table.of(Person, with_id=True)
 _EMAIL = Table.of(PersonEmail, with_id=False)
 _CHANGE = Table.of(PersonChange, with_id=True)
-_EVENT = Table.of(OutboxEvent, with_id=False)
+_EVENT = Table.of(OutboxEvent, with_id=False).without("last_error")
 
 _PERSON_DEFAULTS: list[Any] = [f.get_default() for f in Person._meta.concrete_fields]
 _PERSON_INDEX = {column: i for i, column in enumerate(_PERSON.columns)}

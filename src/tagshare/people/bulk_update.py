@@ -29,7 +29,7 @@ from tagshare.people.models import Person, PersonChange, PersonEmail
 from tagshare.people.services import KEY_SOURCE_FIELDS, supporter_status_for_level
 
 _CHANGE = Table.of(PersonChange, with_id=True)
-_EVENT = Table.of(OutboxEvent, with_id=False)
+_EVENT = Table.of(OutboxEvent, with_id=False).without("last_error")
 _EMAIL = Table.of(PersonEmail, with_id=False)
 
 
@@ -157,8 +157,14 @@ def _apply(write: Write, nation: Nation) -> dict[str, Any]:
 
 
 def _refuse_clashes(nation: Nation, writes: Sequence[Write]) -> list[Refused]:
-    """Take out (and report) emails and unique IDs another profile holds, set-based per batch."""
+    """Take out (and report) emails and unique IDs another profile holds, set-based per batch.
+
+    A value the batch itself releases (its holder's write changes that slot or ID) is free for
+    another write of the batch — the order events happen to be batched in must not matter.
+    An email already in another slot of the same profile is refused too (one address, one slot).
+    """
     refused: list[Refused] = []
+    by_person = {w.person.pk: w for w in writes}
     wanted_emails: dict[str, list[tuple[Write, str]]] = {}
     for write in writes:
         for slot in catalog.EMAIL_FIELDS:
@@ -166,50 +172,94 @@ def _refuse_clashes(nation: Nation, writes: Sequence[Write]) -> list[Refused]:
                 address = values.normalise_email(write.changes[slot])
                 wanted_emails.setdefault(address, []).append((write, slot))
     if wanted_emails:
-        holders = dict(
-            PersonEmail.objects.filter(nation=nation, address__in=list(wanted_emails)).values_list(
-                "address", "person_id"
-            )
-        )
+        holders = {
+            address: (person_id, slot)
+            for address, person_id, slot in PersonEmail.objects.filter(
+                nation=nation, address__in=list(wanted_emails)
+            ).values_list("address", "person_id", "slot")
+        }
         for address, claims in wanted_emails.items():
-            owner = holders.get(address)
+            holder = holders.get(address)
+            if holder is not None and _releases(by_person.get(holder[0]), holder[1], address):
+                holder = None
             for write, slot in claims:
-                if owner is None:
-                    owner = write.person.pk  # the first claim in the batch takes it
-                if owner != write.person.pk:
-                    write.changes.pop(slot)
-                    refused.append(
-                        Refused(write.person.pk, slot, f"{address} belongs to person {owner}")
-                    )
-    for spec in catalog.FIELDS:
-        if not spec.unique:
-            continue
-        id_claims = [
-            (w, w.changes[spec.name], _scope(w, spec.unique_with))
-            for w in writes
-            if w.changes.get(spec.name)
-        ]
-        if not id_claims:
-            continue
-        taken: dict[tuple[Any, ...], int] = {}
-        rows = Person.objects.filter(
-            nation=nation, **{f"{spec.name}__in": {value for _, value, _ in id_claims}}
-        ).values_list(spec.name, *spec.unique_with, "id")
-        for *key, pid in rows:
-            taken[tuple(key)] = pid
-        for write, value, scope in id_claims:
-            key = (value, *scope)
-            owner = taken.setdefault(key, write.person.pk)
-            if owner != write.person.pk:
-                write.changes.pop(spec.name)
-                refused.append(
-                    Refused(
-                        write.person.pk,
-                        spec.name,
-                        f"{spec.label} {value!r} belongs to person {owner}",
-                    )
+                if holder is None:
+                    holder = (write.person.pk, slot)  # the first claim in the batch takes it
+                if holder == (write.person.pk, slot):
+                    continue
+                write.changes.pop(slot)
+                owner = holder[0]
+                message = (
+                    f"{address} is already this profile's {holder[1]}"
+                    if owner == write.person.pk
+                    else f"{address} belongs to person {owner}"
                 )
+                refused.append(Refused(write.person.pk, slot, message))
+    for spec in catalog.FIELDS:
+        if spec.unique:
+            refused.extend(_refuse_id_clashes(nation, spec, writes, by_person))
     return refused
+
+
+def _releases(write: Write | None, slot: str, address: str) -> bool:
+    """Whether `write` moves `address` out of `slot` of its profile."""
+    if write is None or slot not in write.changes:
+        return False
+    return values.normalise_email(write.changes[slot] or "") != address
+
+
+def _refuse_id_clashes(
+    nation: Nation, spec: Any, writes: Sequence[Write], by_person: Mapping[int, Write]
+) -> list[Refused]:
+    """One unique ID: claims are writes of the ID, and — for state/county-qualified IDs —
+    writes that move the registered address of a profile holding one (its key changes)."""
+    refused: list[Refused] = []
+    claims: list[tuple[Write, tuple[Any, ...], str]] = []
+    for w in writes:
+        if w.changes.get(spec.name):
+            claims.append((w, (w.changes[spec.name], *_scope(w, spec.unique_with)), spec.name))
+        elif (
+            spec.unique_with
+            and "registered_address" in w.changes
+            and spec.name not in w.changes
+            and getattr(w.person, spec.name)
+        ):
+            key = (getattr(w.person, spec.name), *_scope(w, spec.unique_with))
+            claims.append((w, key, "registered_address"))
+    if not claims:
+        return refused
+    taken: dict[tuple[Any, ...], int] = {}
+    rows = Person.objects.filter(
+        nation=nation, **{f"{spec.name}__in": {key[0] for _, key, _ in claims}}
+    ).values_list(spec.name, *spec.unique_with, "id")
+    for *key, pid in rows:
+        holder = by_person.get(pid)
+        if holder is not None and _new_id_key(holder, spec) != tuple(key):
+            continue  # this batch moves the holder off that key
+        taken[tuple(key)] = pid
+    for write, key, field_name in claims:
+        owner = taken.setdefault(key, write.person.pk)
+        if owner != write.person.pk and field_name in write.changes:
+            write.changes.pop(field_name)
+            refused.append(
+                Refused(
+                    write.person.pk,
+                    field_name,
+                    f"{spec.label} {key[0]!r} belongs to person {owner}"
+                    if field_name == spec.name
+                    else f"the new registered address would give {spec.label} {key[0]!r} the "
+                    f"state (and county) of person {owner}'s",
+                )
+            )
+    return refused
+
+
+def _new_id_key(write: Write, spec: Any) -> tuple[Any, ...]:
+    """The (ID, qualifiers) key a profile will hold after `write`."""
+    value = (
+        write.changes[spec.name] if spec.name in write.changes else getattr(write.person, spec.name)
+    )
+    return (value or None, *_scope(write, spec.unique_with))
 
 
 def _scope(write: Write, columns: tuple[str, ...]) -> tuple[str, ...]:
@@ -224,6 +274,13 @@ def _scope(write: Write, columns: tuple[str, ...]) -> tuple[str, ...]:
             registered.get(part, "") if registered is not None else getattr(write.person, column)
         )
     return tuple(out)
+
+
+def _cast_type(field: Any) -> str:
+    """The type a VALUES parameter is cast to. Text stays `text`: an explicit `::varchar(n)`
+    would cut a long value silently, where assigning text to the column raises."""
+    db_type = str(field.db_type(connection))
+    return "text" if db_type.startswith("varchar") else db_type
 
 
 def _adapter(field: Any) -> Any:
@@ -276,7 +333,7 @@ def _update_rows(written: list[tuple[Person, dict[str, Any]]]) -> None:
             if connection.vendor == "postgresql":
                 # One statement per chunk instead of one per row: the round trips and per-row
                 # statement overhead were most of a sync worker's time.
-                casts = [f"%s::{fields[c].db_type(connection)}" for c in columns] + ["%s::bigint"]
+                casts = [f"%s::{_cast_type(fields[c])}" for c in columns] + ["%s::bigint"]
                 row_sql = "(" + ", ".join(casts) + ")"
                 names = ", ".join(quote(c) for c in (*columns, "id"))
                 sets = ", ".join(f"{quote(c)} = v.{quote(c)}" for c in columns)

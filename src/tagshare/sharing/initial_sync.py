@@ -341,7 +341,9 @@ def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
     """Field by field for each pair (SPEC §5.3); the links become `synced` in the same transaction."""
     fields = share.synced_fields
     ids = [pid for link in links for pid in (link.sender_person_id, link.receiver_person_id) if pid]
-    people = Person.objects.in_bulk(ids)
+    # Locked (in id order, like the drainer) so a local write committed meanwhile is not
+    # overwritten with the versions read here.
+    people = {p.pk: p for p in Person.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
     to_receiver: list[Write] = []
     to_sender: list[Write] = []
     proposals: list[Proposal] = []

@@ -79,6 +79,12 @@ def _repair_drift(share: TagShare) -> None:
             lost.exclude(receiver_person__isnull=True).values_list("receiver_person_id", flat=True)
         )
         end_links(lost, reason="tag_removed", updated_at=timezone.now())
+        # A live link whose receiving profile is gone (merged away, or deleted while no worker
+        # ran) ends; the sender's profile is then matched again below.
+        orphaned = ShareLink.objects.filter(
+            share=share, state__in=LINKED_STATES, receiver_person__isnull=True
+        )
+        end_links(orphaned, reason="profile_deleted", updated_at=timezone.now())
         if share.receiver_tag_id is None:
             return
         live = ShareLink.objects.filter(

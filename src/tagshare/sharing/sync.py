@@ -76,16 +76,24 @@ def on_person_changed(events: Sequence[OutboxEvent]) -> None:
             .exclude(receiver_person__isnull=True)
             .values_list("id", "share_id", "sender_person_id", "receiver_person_id")
         )
+        # How many live links each profile has in each share: normally one.
+        per_share: dict[tuple[int, int], int] = {}
+        for _, share_id, sender_id, receiver_id in links:
+            for pid in (sender_id, receiver_id):
+                per_share[(share_id, pid)] = per_share.get((share_id, pid), 0) + 1
         pushes: list[tuple[int, int, int, int, set[str]]] = []
         for link_id, share_id, sender_id, receiver_id in links:
             for source_id, target_id in ((sender_id, receiver_id), (receiver_id, sender_id)):
                 # A value a share wrote came from the other end of that share's link, which
                 # already holds it (or something newer): only its other links need it. This
                 # keeps the echo of every synced write from costing a read of both profiles.
+                # Not when the profile has two live links in that share (duplicates in a
+                # nation): the value may have come over the other one.
+                unique_link = per_share[(share_id, source_id)] == 1
                 fields = {
                     name
                     for name, came_from in origins.get(source_id, {}).items()
-                    if came_from - {share_id}
+                    if came_from - {share_id} or not unique_link
                 }
                 if fields:
                     pushes.append((link_id, share_id, source_id, target_id, fields))
