@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tagshare.outbox.hlc import Version
+from tagshare.people.models import Person
 from tagshare.sharing.models import ReviewItem, ReviewStatus
 
 
@@ -100,13 +101,23 @@ def reviews_apply(
     require_admin(actor, nation, "review synced changes")
     applied = stale = 0
     with transaction.atomic():
-        items = list(_pending_for(nation, ids, person_ids).select_for_update())
+        # Profiles first (in id order), then their items: the sync worker locks in the same
+        # order, so an admin applying reviews and a worker proposing new ones cannot deadlock.
+        wanted = set(_pending_for(nation, ids, person_ids).values_list("person_id", flat=True))
+        people = {
+            p.pk: p for p in Person.objects.select_for_update().filter(pk__in=wanted).order_by("pk")
+        }
+        items = list(
+            _pending_for(nation, ids, person_ids)
+            .filter(person_id__in=list(people))
+            .select_for_update(of=("self",))
+        )
         by_person: dict[int, list[ReviewItem]] = {}
         for item in items:
             by_person.setdefault(item.person_id, []).append(item)
         now = timezone.now()
-        for person_items in by_person.values():
-            person = person_items[0].person
+        for person_id, person_items in by_person.items():
+            person = people[person_id]  # the locked, current profile: versions compared here hold
             changes: dict[str, Any] = {}
             versions: dict[str, Version] = {}
             for item in person_items:

@@ -63,8 +63,8 @@ def on_person_changed(events: Sequence[OutboxEvent]) -> None:
             by_field.setdefault(name, set()).add(origin)
     if not origins:
         return
+    changed_fields = {pid: set(fields) for pid, fields in origins.items()}
     with transaction.atomic():
-        drop_stale_proposals({pid: set(fields) for pid, fields in origins.items()})
         links = list(
             ShareLink.objects.filter(
                 state__in=LINKED_STATES, share__status=ShareStatus.APPROVED, share__sync_data=True
@@ -98,6 +98,7 @@ def on_person_changed(events: Sequence[OutboxEvent]) -> None:
                 if fields:
                     pushes.append((link_id, share_id, source_id, target_id, fields))
         if not pushes:
+            drop_stale_proposals(changed_fields)
             return
         shares = TagShare.objects.in_bulk({push[1] for push in pushes})
         ids = {pid for push in pushes for pid in push[2:4]}
@@ -108,6 +109,8 @@ def on_person_changed(events: Sequence[OutboxEvent]) -> None:
             p.pk: p
             for p in Person.objects.select_for_update().filter(pk__in=many_ids(ids)).order_by("pk")
         }
+        # Review items after profiles, as reviews_apply does: the same lock order, no deadlock.
+        drop_stale_proposals(changed_fields)
         plan = _Plan()
         for link_id, share_id, source_id, target_id, fields in pushes:
             source, target = people.get(source_id), people.get(target_id)
