@@ -213,9 +213,13 @@ def _note_refusals(refused: dict[tuple[int, int], list[str]], candidates: Any) -
         notes = refused.get((c.share.pk, c.target.pk))
         if notes:
             reasons[c.link_id] = notes
-    for link_id, notes in reasons.items():
-        logger.warning("link %s: %s", link_id, "; ".join(notes))
-        ShareLink.objects.filter(pk=link_id).update(reason="; ".join(sorted(set(notes)))[:255])
+    links = [
+        ShareLink(pk=link_id, reason="; ".join(sorted(set(notes)))[:255])
+        for link_id, notes in reasons.items()
+    ]
+    for link in links:
+        logger.warning("link %s: %s", link.pk, link.reason)
+    ShareLink.objects.bulk_update(links, ["reason"])  # one statement, however many links
 
 
 def drop_stale_proposals(fields_by_person: dict[int, set[str]]) -> None:

@@ -182,10 +182,7 @@ def _share_choices(nation: Nation, chosen: TagShare | None) -> list[ShareChoice]
 @panel_view
 @require_POST
 def reviews_apply(request: PanelRequest) -> HttpResponse:
-    nation = nation_of(request)
-    actor = _actor(request)
-    require_admin(actor, nation, "apply changes proposed over shares")
-    selected = _selected_ids(nation, request.POST)
+    nation, actor, selected = _decision(request, "apply")
     if not selected:
         return _nothing_selected(request, "apply")
     result = reviews.reviews_apply(nation=nation, actor=actor, ids=selected)
@@ -207,10 +204,7 @@ def reviews_apply(request: PanelRequest) -> HttpResponse:
 @panel_view
 @require_POST
 def reviews_skip(request: PanelRequest) -> HttpResponse:
-    nation = nation_of(request)
-    actor = _actor(request)
-    require_admin(actor, nation, "skip changes proposed over shares")
-    selected = _selected_ids(nation, request.POST)
+    nation, actor, selected = _decision(request, "skip")
     if not selected:
         return _nothing_selected(request, "skip")
     skipped = reviews.reviews_skip(nation=nation, actor=actor, ids=selected)["skipped"]
@@ -220,6 +214,14 @@ def reviews_skip(request: PanelRequest) -> HttpResponse:
     if gone:
         _already_decided(request, gone, error=not skipped)
     return HttpResponseRedirect(back_url(request, reverse("web:reviews")))
+
+
+def _decision(request: PanelRequest, verb: str) -> tuple[Nation, Actor, list[int]]:
+    """Who decides, and on which of their nation's items (another nation's ids are a 404)."""
+    nation = nation_of(request)
+    actor = _actor(request)
+    require_admin(actor, nation, f"{verb} changes proposed over shares")
+    return nation, actor, _selected_ids(nation, request.POST)
 
 
 def _changes(n: int, *, capital: bool = False) -> str:
