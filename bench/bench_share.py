@@ -31,21 +31,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--people", type=int, default=100_000, help="tagged sender profiles, and receiving profiles"
     )
+    parser.add_argument(
+        "--snapshot",
+        action="store_true",
+        help="PostgreSQL: keep the loaded people in a template database (<name>_loaded_<N>) "
+        "and start from it when it exists, instead of loading them again",
+    )
     common.add_database_arguments(parser)
     args = parser.parse_args(argv)
     if args.people < 1:
         parser.error("--people must be at least 1")
-    if common.open_fresh_database(args) is None:
+    opened = common.open_fresh_database(args)
+    if opened is None:
         return 2
+    url = opened[0]
+    if args.snapshot and not url.startswith("postgres"):
+        parser.error("--snapshot needs a PostgreSQL --database-url")
 
     import world
     from bench_matching import _analyze, _bench_floor
 
     results: dict[str, Any] = {"environment": common.environment(), "command": " ".join(sys.argv)}
     shape = world.WorldShape(receiving=args.people, incoming=args.people)
-    sender, receiver, admins = _nations()
-    results["load"] = _load(shape, sender, receiver)
-    _analyze()
+    label = str(args.people)
+    if args.snapshot and common.snapshot_restore(url, label):
+        from django.core.management import call_command
+
+        common.log("started from the snapshot of the loaded people")
+        call_command("migrate", verbosity=0, interactive=False)  # newer migrations, if any
+        sender, receiver, admins = _nations_loaded()
+        results["load"] = _loaded_counts(sender, receiver)
+    else:
+        sender, receiver, admins = _nations()
+        results["load"] = _load(shape, sender, receiver)
+        _analyze()
+        if args.snapshot:
+            common.snapshot_save(url, label)
     results["sync"] = _bench_sync(sender, receiver, admins)
     results["reconcile_idle"] = _bench_reconcile_idle()
     results["floor"] = _bench_floor(receiver, sender)
@@ -88,6 +109,27 @@ def _nations() -> tuple[Any, Any, tuple[Any, Any]]:
             user_create(nation=receiver, email="admin@receiver.example", role="admin"),
         ),
     )
+
+
+def _nations_loaded() -> tuple[Any, Any, tuple[Any, Any]]:
+    from tagshare.nations.models import Nation, User
+
+    sender, receiver = Nation.objects.get(slug="sender"), Nation.objects.get(slug="receiver")
+    return (
+        sender,
+        receiver,
+        (User.objects.get(nation=sender), User.objects.get(nation=receiver)),
+    )
+
+
+def _loaded_counts(sender: Any, receiver: Any) -> dict[str, Any]:
+    from tagshare.people.models import Person
+
+    return {
+        "receiving": Person.objects.filter(nation=receiver).count(),
+        "tagged": Person.objects.filter(nation=sender).count(),
+        "seconds": 0.0,
+    }
 
 
 def _load(shape: Any, sender: Any, receiver: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Large `__in` lists of ids without one placeholder per id.
+"""Large `__in` lists of ids (or strings) without one placeholder per id.
 
 Django renders `pk__in=[...]` as `IN (%s, %s, …)`: for the thousands of ids a worker's batch
 holds, building and parsing that query costs more than running it. On PostgreSQL the list
@@ -17,7 +17,15 @@ from django.db.models.expressions import RawSQL
 
 def many_ids(ids: Iterable[int]) -> Any:
     """A value for an `__in` lookup on an integer id column."""
-    values = list(ids)
+    return _many(list(ids), "bigint")
+
+
+def many_texts(texts: Iterable[str]) -> Any:
+    """A value for an `__in` lookup on a text column (emails, IDs)."""
+    return _many(list(texts), "text")
+
+
+def _many(values: list[Any], sql_type: str) -> Any:
     if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", [values])
+        return RawSQL(f"SELECT unnest(%s::{sql_type}[])", [values])
     return values

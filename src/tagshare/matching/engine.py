@@ -324,8 +324,9 @@ def run_cascade(run: MatchRun) -> None:
         cursor.execute(NOT_FOUND, params)
 
 
-def outcomes(run: MatchRun) -> Iterator[Outcome]:
-    """Every result of the run, in staging order, with candidates for ambiguous ones."""
+def outcomes(run: MatchRun, *, status: str | None = None) -> Iterator[Outcome]:
+    """Every result of the run (or those in one status), in staging order, with candidates
+    for ambiguous ones."""
     candidates: dict[int, list[int]] = {}
     ambiguous_steps = MatchResult.objects.filter(
         run=run, status=MatchStatus.AMBIGUOUS, person_id__isnull=True
@@ -338,13 +339,14 @@ def outcomes(run: MatchRun) -> Iterator[Outcome]:
         for seq, step, candidate in rows.iterator(chunk_size=STAGE_BATCH):
             if (seq, step) in wanted and candidate not in candidates.setdefault(seq, []):
                 candidates[seq].append(candidate)
+    chosen = MatchResult.objects.filter(run=run)
+    if status is not None:
+        chosen = chosen.filter(status=status)
     refs = MatchIncoming.objects.filter(run=run).values_list("seq", "ref")
+    if status is not None:
+        refs = refs.filter(seq__in=chosen.values("seq"))
     ref_by_seq = dict(refs.iterator(chunk_size=STAGE_BATCH))
-    results = (
-        MatchResult.objects.filter(run=run)
-        .order_by("seq")
-        .values_list("seq", "status", "person_id", "rule", "reason")
-    )
+    results = chosen.order_by("seq").values_list("seq", "status", "person_id", "rule", "reason")
     for seq, status, person_id, rule, reason in results.iterator(chunk_size=STAGE_BATCH):
         single = [person_id] if status == MatchStatus.AMBIGUOUS and person_id is not None else []
         found = candidates.get(seq) or single

@@ -89,8 +89,12 @@ class PersonEmail(models.Model):
     The unique constraint is what enforces "an email is in at most one profile per nation".
     """
 
-    nation = models.ForeignKey(Nation, on_delete=models.CASCADE)
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="email_index")
+    # The two constraints below lead with the nation and the person: their own indexes would
+    # only be two more entries to write per email.
+    nation = models.ForeignKey(Nation, on_delete=models.CASCADE, db_index=False)
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="email_index", db_index=False
+    )
     slot = models.CharField(max_length=6)
     address = models.CharField(max_length=254)
 
@@ -117,7 +121,10 @@ class PersonChange(models.Model):
     """
 
     nation = models.ForeignKey(Nation, on_delete=models.CASCADE)
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="changes")
+    # change_person_idx (person, -id) serves every lookup by person.
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="changes", db_index=False
+    )
     kind = models.CharField(max_length=10, default="update")  # create / update / merge / restore
     source = models.CharField(max_length=10, choices=Source.choices)
     actor = models.ForeignKey(

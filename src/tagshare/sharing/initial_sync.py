@@ -12,12 +12,15 @@ Phases, each resumable: a crash and a re-run give the same result as one clean r
 from __future__ import annotations
 
 import json
+import queue
+import threading
 from collections.abc import Callable
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from tagshare.idlists import many_ids
 from tagshare.matching import engine
 from tagshare.matching.models import MatchIncoming, MatchIncomingEmail, MatchResult, MatchStatus
 from tagshare.nations.actors import Actor
@@ -26,7 +29,7 @@ from tagshare.outbox.hlc import Version
 from tagshare.outbox.models import OutboxEvent
 from tagshare.people import catalog, values
 from tagshare.people.bulk import VERSIONS, people_bulk_create
-from tagshare.people.bulk_update import Write, people_bulk_update
+from tagshare.people.bulk_update import Write, people_bulk_update, people_for_update
 from tagshare.people.models import Person
 from tagshare.sharing.models import (
     LINKED_STATES,
@@ -140,8 +143,8 @@ def match_and_link(share: TagShare, *, person_ids: list[int] | None = None) -> i
                 {**params, "run": run.pk, "matched": matched_state, "now": now},
             )
             matched = cursor.rowcount
-        ambiguous = [o for o in _ambiguous_outcomes(run)]
-        for outcome in ambiguous:
+        # Only the ambiguous outcomes are read back: their candidates are not in SQL form.
+        for outcome in engine.outcomes(run, status=MatchStatus.AMBIGUOUS):
             ShareLink.objects.filter(share=share, sender_person_id=outcome.ref).update(
                 candidates=list(outcome.candidates), receiver_person=None
             )
@@ -154,10 +157,6 @@ def match_and_link(share: TagShare, *, person_ids: list[int] | None = None) -> i
         )
         engine.run_discard(run)
     return matched
-
-
-def _ambiguous_outcomes(run: Any) -> list[engine.Outcome]:
-    return [o for o in engine.outcomes(run) if o.status == MatchStatus.AMBIGUOUS]
 
 
 # --- 2. new profiles -------------------------------------------------------------------------
@@ -186,16 +185,18 @@ def create_missing(share: TagShare, *, batch: int = BATCH) -> int:
     fields = share.synced_fields
     actor = Actor.share(share.pk)
     created = 0
+    after = 0  # keyset: the index (share, state, id) is read from here, past the done links
     while True:
         with transaction.atomic():
             links = list(
                 ShareLink.objects.select_for_update()
-                .filter(share=share, state=LinkState.NOT_FOUND)
+                .filter(share=share, state=LinkState.NOT_FOUND, id__gt=after)
                 .select_related("sender_person")
                 .order_by("id")[:batch]
             )
             if not links:
                 return created
+            after = links[-1].pk
             rows: list[dict[str, Any]] = []
             for link in links:
                 sender = link.sender_person
@@ -320,21 +321,97 @@ def tag_linked(share: TagShare) -> int:
 def reconcile_matched(
     share: TagShare, *, batch: int = BATCH, progress: Progress | None = None
 ) -> int:
-    total = ShareLink.objects.filter(share=share, state=LinkState.MATCHED).count()
-    done = 0
-    while True:
-        with transaction.atomic():
-            links = list(
-                ShareLink.objects.select_for_update()
-                .filter(share=share, state=LinkState.MATCHED)
-                .order_by("id")[:batch]
-            )
-            if not links:
-                return done
-            reconcile_links(share, links)
-        done += len(links)
-        if progress:
-            progress("reconciling", done, total)
+    """Reconcile every `matched` link, a batch per transaction; returns the links done.
+
+    On PostgreSQL, outside a caller's transaction, THREADS batches run at once on their own
+    connections: while one waits on the database another compares values in Python (each
+    batch spends about half its time in each). Batches hold disjoint profiles — a profile has
+    one link per share — so they lock no profile in common. A batch that loses a race for an
+    email or ID (with a user's edit, or another batch) is rolled back and run again, and then
+    sees the value held and notes it on the link.
+    """
+    ids = list(
+        ShareLink.objects.filter(share=share, state=LinkState.MATCHED)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    chunks: queue.SimpleQueue[list[int]] = queue.SimpleQueue()
+    for start in range(0, len(ids), batch):
+        chunks.put(ids[start : start + batch])
+    threads = _threads()
+    done = [0]
+    counting = threading.Lock()
+
+    def work() -> None:
+        while True:
+            try:
+                chunk = chunks.get_nowait()
+            except queue.Empty:
+                return
+            count = _reconcile_chunk(share, chunk)
+            with counting:
+                done[0] += count
+                if progress:
+                    progress("reconciling", done[0], len(ids))
+
+    if threads == 1:
+        work()
+        return done[0]
+    failures: list[BaseException] = []
+
+    def thread_main() -> None:
+        try:
+            work()
+        except BaseException as exc:  # handed to the caller below, which fails the job
+            failures.append(exc)
+            while not chunks.empty():  # the other threads stop after their current batch
+                try:
+                    chunks.get_nowait()
+                except queue.Empty:
+                    break
+        finally:
+            connection.close()  # this thread's own connection
+
+    workers = [threading.Thread(target=thread_main, daemon=True) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if failures:
+        raise failures[0]
+    return done[0]
+
+
+THREADS = 2
+RETRIES = 3
+
+
+def _threads() -> int:
+    """One on SQLite (one writer at a time) and inside a caller's transaction (other
+    connections could not see its rows); THREADS on PostgreSQL otherwise."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 1
+    return THREADS
+
+
+def _reconcile_chunk(share: TagShare, ids: list[int]) -> int:
+    for attempt in range(RETRIES):
+        try:
+            with transaction.atomic():
+                links = list(
+                    ShareLink.objects.select_for_update()
+                    .filter(pk__in=many_ids(ids), state=LinkState.MATCHED)
+                    .order_by("id")
+                )
+                if links:
+                    reconcile_links(share, links)
+                return len(links)
+        except (IntegrityError, OperationalError):
+            # A unique email or ID written by someone else between our read and our write,
+            # or a deadlock on one: run the batch again on what is now committed.
+            if attempt == RETRIES - 1 or connection.in_atomic_block:
+                raise
+    raise AssertionError("unreachable")
 
 
 def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
@@ -343,7 +420,7 @@ def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
     ids = [pid for link in links for pid in (link.sender_person_id, link.receiver_person_id) if pid]
     # Locked (in id order, like the drainer) so a local write committed meanwhile is not
     # overwritten with the versions read here.
-    people = {p.pk: p for p in Person.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    people = people_for_update(ids)
     to_receiver: list[Write] = []
     to_sender: list[Write] = []
     proposals: list[Proposal] = []
@@ -407,17 +484,25 @@ def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
     notes: dict[int, list[str]] = {}
     for item in refused:
         notes.setdefault(item.person_id, []).append(f"{item.field} not synced: {item.message}")
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    now = timezone.now()
+    plain: list[int] = []  # synced with nothing to note: the most of any batch, one statement
     rows = []
     for link in links:
         note = notes.get(link.receiver_person_id or 0, []) + notes.get(link.sender_person_id, [])
         if note:
             link.reason = "; ".join(note)[:255]
-        rows.append((link.state, link.reason, now, link.pk))
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {LINK} SET state = %s, reason = %s, updated_at = %s WHERE id = %s", rows
-        )
+        if note or link.state != LinkState.SYNCED:
+            rows.append(
+                (link.state, link.reason, connection.ops.adapt_datetimefield_value(now), link.pk)
+            )
+        else:
+            plain.append(link.pk)
+    ShareLink.objects.filter(pk__in=many_ids(plain)).update(state=LinkState.SYNCED, updated_at=now)
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {LINK} SET state = %s, reason = %s, updated_at = %s WHERE id = %s", rows
+            )
     unlinked_event(ended, reason="profile_deleted")
 
 

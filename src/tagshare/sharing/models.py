@@ -121,12 +121,21 @@ LINKED_STATES = (LinkState.MATCHED, LinkState.SYNCED)
 class ShareLink(models.Model):
     """One sender profile carrying the shared tag, and what it is in the receiving nation."""
 
-    share = models.ForeignKey(TagShare, on_delete=models.CASCADE, related_name="links")
+    # Indexes are chosen below: every foreign key's own index would duplicate one of them, and
+    # each index is paid for by every one of the million link rows an initial sync writes.
+    share = models.ForeignKey(
+        TagShare, on_delete=models.CASCADE, related_name="links", db_index=False
+    )
     sender_person = models.ForeignKey(
         Person, on_delete=models.CASCADE, related_name="outgoing_links"
     )
     receiver_person = models.ForeignKey(
-        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="incoming_links"
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="incoming_links",
+        db_index=False,
     )
     state = models.CharField(max_length=10, choices=LinkState.choices)
     rule = models.CharField(max_length=40, blank=True, default="")
@@ -143,7 +152,9 @@ class ShareLink(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["share", "state"], name="link_share_state_idx"),
+            # With the id last, "the next batch of matched links" is a range read of the index,
+            # not a sort of every link still in that state.
+            models.Index(fields=["share", "state", "id"], name="link_share_state_idx"),
             models.Index(fields=["receiver_person"], name="link_receiver_idx"),
         ]
 

@@ -28,7 +28,7 @@ from tagshare.nations.models import Nation
 from tagshare.outbox.hlc import Version
 from tagshare.outbox.models import EventKind, OutboxEvent
 from tagshare.people import catalog, values
-from tagshare.people.bulk_update import Write, people_bulk_update
+from tagshare.people.bulk_update import Write, people_bulk_update, people_for_update
 from tagshare.people.models import Person
 from tagshare.sharing.models import (
     LINKED_STATES,
@@ -105,10 +105,7 @@ def on_person_changed(events: Sequence[OutboxEvent]) -> None:
         # Locked in id order, so two drainers touching the same profiles cannot deadlock, and a
         # concurrent local write waits rather than being overwritten by a decision made on
         # values it has already replaced.
-        people = {
-            p.pk: p
-            for p in Person.objects.select_for_update().filter(pk__in=many_ids(ids)).order_by("pk")
-        }
+        people = people_for_update(ids)
         # Review items after profiles, as reviews_apply does: the same lock order, no deadlock.
         drop_stale_proposals(changed_fields)
         plan = _Plan()

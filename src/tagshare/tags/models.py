@@ -36,8 +36,11 @@ class Tag(models.Model):
 
 
 class Tagging(models.Model):
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="taggings")
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="taggings")
+    # No index of their own: tagging_unique leads with the tag, tagging_person_idx is the person's.
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="taggings", db_index=False)
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="taggings", db_index=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
