@@ -228,3 +228,19 @@ def test_a_renamed_sender_tag_renames_the_shared_tag(
         new_name="climate action",
     )
     assert person_tags(here) == ["north:climate action"]
+
+
+def test_a_profile_given_the_shared_tag_shows_as_updated_even_with_nothing_to_reconcile(
+    receiver, tagged, make_person, share_and_accept
+):
+    # Lists of "people changed since" must see the new tag, whether or not values moved too.
+    same = make_person(receiver, first_name="Ann", email1="ann@x.org")
+    changed = make_person(receiver, first_name="Bo", email1="bo@x.org")
+    tagged(first_name="Ann", email1="ann@x.org")
+    tagged(first_name="Bo", email1="bo@x.org", occupation="Baker")
+    before = {p.pk: _get(p).updated_at for p in (same, changed)}
+    share_and_accept(sync_option="accept_all")
+    assert _get(changed).occupation == "Baker"
+    for person in (same, changed):
+        assert _get(person).updated_at > before[person.pk]
+        assert person_tags(person) == ["north:climate"]

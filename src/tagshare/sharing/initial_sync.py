@@ -300,9 +300,13 @@ def tag_linked(share: TagShare) -> int:
             f"SELECT %(nation)s, l.receiver_person_id, 'tag.applied', {json_param}, %(now)s, 0 {missing}",
             params,
         )
+        # A profile still to be reconciled is rewritten by that step anyway, which stamps its
+        # updated_at then (reconcile_links): stamping it here too would write every matched
+        # row of a big share twice.
+        later = f" AND l.state <> '{LinkState.MATCHED.value}'" if share.sync_data else ""
         cursor.execute(
             f"UPDATE {Person._meta.db_table} SET updated_at = %(now)s WHERE id IN "
-            f"(SELECT l.receiver_person_id {missing})",
+            f"(SELECT l.receiver_person_id {missing}{later})",
             params,
         )
         cursor.execute(
@@ -476,9 +480,20 @@ def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
             to_sender.append(s_write)
         link.state = LinkState.SYNCED
     actor = Actor.share(share.pk)
+    started = timezone.now()
     refused = people_bulk_update(
         nation=share.receiver, actor=actor, writes=to_receiver, kind="share"
     )
+    # The shared tag came with the link (tag_linked left these profiles' updated_at to us):
+    # those the writes above did not stamp are stamped now.
+    Person.objects.filter(
+        pk__in=many_ids(
+            link.receiver_person_id
+            for link in links
+            if link.state == LinkState.SYNCED and link.receiver_person_id is not None
+        ),
+        updated_at__lt=started,
+    ).update(updated_at=timezone.now())
     refused += people_bulk_update(nation=share.sender, actor=actor, writes=to_sender, kind="share")
     reviews_propose(proposals)
     notes: dict[int, list[str]] = {}
