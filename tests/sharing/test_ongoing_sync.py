@@ -223,6 +223,18 @@ def test_deleting_a_linked_profile_ends_its_link(receiver, tagged, make_person, 
     person_delete(nation=receiver, actor=Actor.system(), person=_get(here))
     drain_until_idle()
     assert ShareLink.objects.get(share=share).state == LinkState.ENDED
+    # The link keeps no dangling id: the database has no constraint to catch one.
+    assert ShareLink.objects.get(share=share).receiver_person_id is None
+
+
+def test_deleting_a_senders_profile_leaves_no_link_pointing_at_it(
+    receiver, sender, tagged, make_person, share_and_accept
+):
+    _, here, there = _pair(receiver, tagged, make_person, share_and_accept)
+    person_delete(nation=sender, actor=Actor.system(), person=_get(there))
+    drain_until_idle()
+    assert not ShareLink.objects.filter(sender_person_id=there.pk).exists()
+    assert Person.objects.filter(pk=here.pk).exists()  # the data stays in the receiver
 
 
 edits = st.lists(

@@ -126,8 +126,12 @@ class ShareLink(models.Model):
     share = models.ForeignKey(
         TagShare, on_delete=models.CASCADE, related_name="links", db_index=False
     )
+    # The two profiles have no database constraint: writing a million links, PostgreSQL's
+    # check per row (a key-share lock on each profile, queued to the commit) took longer than
+    # the cascade itself. Profiles are deleted only through the ORM (person_delete, merge),
+    # whose on_delete below deletes or detaches the links; tests cover both sides.
     sender_person = models.ForeignKey(
-        Person, on_delete=models.CASCADE, related_name="outgoing_links"
+        Person, on_delete=models.CASCADE, related_name="outgoing_links", db_constraint=False
     )
     receiver_person = models.ForeignKey(
         Person,
@@ -136,6 +140,7 @@ class ShareLink(models.Model):
         blank=True,
         related_name="incoming_links",
         db_index=False,
+        db_constraint=False,
     )
     state = models.CharField(max_length=10, choices=LinkState.choices)
     rule = models.CharField(max_length=40, blank=True, default="")
