@@ -32,6 +32,10 @@ def test_new_people_are_created_with_tags_and_addresses(nation, run_import):
     )
     assert person_tags(ada) == ["donors", "spring import", "volunteers"]
     assert person_history(nation, ada)[0]["source"] == "import"
+    # Each new tagging is an event, as a tag put on by hand is: a share of that tag syncs it.
+    applied = OutboxEvent.objects.filter(kind="tag.applied", person_id=ada.pk)
+    assert sorted(e.payload["tag"] for e in applied) == ["donors", "spring import", "volunteers"]
+    assert {e.payload["source"] for e in applied} == {"import"}
 
 
 def test_without_overwrite_only_blank_fields_are_filled(nation, make_person, run_import):
