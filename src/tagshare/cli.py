@@ -27,6 +27,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("merge --nation SLUG KEEP OTHER", "Fold profile OTHER into KEEP."),
     ("worker [--until-idle]", "Apply share syncs from the outbox; reconcile daily."),
     ("reconcile [--share ID]", "Reconcile approved shares now."),
+    ("outbox failed | outbox retry ID...|--all", "List or retry sync events set aside."),
     ("webhooks list|add URL|remove ID --nation SLUG", "Manage a nation's webhooks."),
 )
 

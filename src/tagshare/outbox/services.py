@@ -36,3 +36,29 @@ def emit_many(events: Iterable[OutboxEvent]) -> None:
         raise RuntimeError("outbox events must be written inside the transaction of the change")
     OutboxEvent.objects.bulk_create(list(events), batch_size=2000)
     transaction.on_commit(_wake)
+
+
+def outbox_set_aside() -> Any:
+    """Events the drainer gave up on (MAX_ATTEMPTS failures), newest first, with their error."""
+    from tagshare.outbox.drain import MAX_ATTEMPTS
+
+    return OutboxEvent.objects.filter(
+        processed_at__isnull=False, attempts__gte=MAX_ATTEMPTS
+    ).order_by("-id")
+
+
+def outbox_retry(event_ids: Iterable[int] | None = None) -> int:
+    """Put set-aside events (those given, or all) back in the queue; returns how many.
+
+    Safe to repeat: applying an event writes a value only when its version is newer, so an event
+    that did land after all changes nothing the second time. The error text is kept until the
+    event is processed again.
+    """
+    chosen = outbox_set_aside()
+    if event_ids is not None:
+        chosen = chosen.filter(pk__in=list(event_ids))
+    with transaction.atomic():
+        count = chosen.update(processed_at=None, attempts=0, claimed_until=None)
+        if count:
+            transaction.on_commit(_wake)
+    return count
