@@ -137,3 +137,23 @@ def test_history_pages_by_cursor(admin_api):
         url = body["next"]
     assert paged == everything
     assert len(everything) == 11
+
+
+def test_history_pages_of_one_field_and_of_one_entry_miss_nothing(admin_api):
+    # A page reads only the writes it can come from; walking every page still gives it all.
+    pid = admin_api.post("/people", {"first_name": "A0"}).json()["id"]
+    for i in range(1, 6):
+        changes = {"first_name": f"A{i}"} | ({"last_name": f"L{i}"} if i % 2 else {})
+        admin_api.patch(f"/people/{pid}", changes)
+    for field, limit in (("last_name", 2), ("", 1), ("first_name", 4)):
+        only = f"field={field}&" if field else ""
+        everything = admin_api.get(f"/people/{pid}/history?{only}limit=500").json()["results"]
+        paged, url = [], f"/people/{pid}/history?{only}limit={limit}"
+        while url:
+            body = admin_api.get(url).json()
+            paged += body["results"]
+            url = body["next"]
+        assert paged == everything, (field, limit)
+        assert len(paged) == {"last_name": 3, "first_name": 6, "": 9}[field]
+    last_names = admin_api.get(f"/people/{pid}/history?field=last_name").json()["results"]
+    assert [e["new"] for e in last_names] == ["L5", "L3", "L1"]

@@ -12,7 +12,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from tagshare.api.auth import caller
-from tagshare.api.pagination import PageQuery, keyset_page, sequence_page
+from tagshare.api.pagination import PageQuery, decode_cursor, keyset_page, sequence_page
 from tagshare.api.payload import Text, read_json_object
 from tagshare.api.schemas import (
     HistoryPage,
@@ -163,7 +163,12 @@ def people_history(
     if query.field and query.field not in catalog.BY_NAME:
         message = values.unknown_field_message(query.field)
         raise ValidationFailed(message, errors={"field": message})
-    entries = selectors.person_history(c.nation, person, field=query.field)
+    # Only the writes this page can come from: those from the cursor's back, one more than
+    # the page holds (each write gives at least one entry; the cursor's own may give none).
+    through = decode_cursor(query.cursor, (int, str))[0] * -1 if query.cursor else None
+    entries = selectors.person_history(
+        c.nation, person, field=query.field, through_change=through, changes=query.limit + 2
+    )
     rows, next_page = sequence_page(
         request,
         entries,

@@ -63,14 +63,31 @@ def person_by_email(nation: Nation, email: str) -> Person:
 
 
 def person_history(
-    nation: Nation, person: Person, *, field: str | None = None
+    nation: Nation,
+    person: Person,
+    *,
+    field: str | None = None,
+    through_change: int | None = None,
+    changes: int | None = None,
 ) -> list[dict[str, Any]]:
-    """One entry per changed field per write, newest first."""
+    """One entry per changed field per write, newest first.
+
+    A long-synced profile can have thousands of writes, so callers showing a page read only
+    what it needs: `changes` writes (those touching `field`, if given) from `through_change`
+    (a change id) back. Each write read gives at least one entry.
+    """
     if person.nation_id != nation.pk:
         raise NotFound("Person not found.")
     entries: list[dict[str, Any]] = []
-    changes = PersonChange.objects.filter(person=person).select_related("actor").order_by("-id")
-    for change in changes:
+    writes = PersonChange.objects.filter(person=person)
+    if field:
+        writes = writes.filter(changes__has_key=field)
+    if through_change is not None:
+        writes = writes.filter(pk__lte=through_change)
+    writes = writes.select_related("actor").order_by("-id")
+    if changes is not None:
+        writes = writes[:changes]
+    for change in writes:
         for name, detail in sorted(change.changes.items()):
             if field and name != field:
                 continue

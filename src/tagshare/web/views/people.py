@@ -88,7 +88,7 @@ def person_detail(request: PanelRequest, person_id: int) -> HttpResponse:
     nation = nation_of(request)
     person = selectors.access_person_by_id(nation, person_id)
     is_admin = request.user.is_nation_admin
-    history = selectors.person_history(nation, person)
+    history = selectors.person_history(nation, person, changes=HISTORY_LIMIT)
     entries = [_history_entry(person, entry, is_admin) for entry in history[:HISTORY_LIMIT]]
     context = {
         "section": "people",
