@@ -131,7 +131,7 @@ def _bench_cascade(receiving: Any, incoming: Any) -> dict[str, Any]:
         correct = wrong = 0
         for outcome in engine.outcomes(run):
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
-            if outcome.status == "matched":
+            if outcome.status == "matched" and outcome.person_id is not None:
                 rules[outcome.rule] = rules.get(outcome.rule, 0) + 1
                 if truth_in[outcome.ref] == truth_re[outcome.person_id]:
                     correct += 1

@@ -91,7 +91,7 @@ def _fixture(count: int) -> Any:
     person_t, email_t = Person._meta.db_table, PersonEmail._meta.db_table
     change_t = PersonChange._meta.db_table
     tagging_t, link_t = Tagging._meta.db_table, ShareLink._meta.db_table
-    columns = [f.column for f in Person._meta.concrete_fields if f.column != "id"]
+    columns = [str(f.column) for f in Person._meta.concrete_fields if f.column != "id"]
     varied = {
         "first_name": "'P' || s.n",
         "first_key": "'p' || s.n",
