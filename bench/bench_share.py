@@ -37,6 +37,12 @@ def main(argv: list[str] | None = None) -> int:
         help="PostgreSQL: keep the loaded people in a template database (<name>_loaded_<N>) "
         "and start from it when it exists, instead of loading them again",
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="reconcile threads on PostgreSQL (default: the product's, initial_sync.THREADS)",
+    )
     common.add_database_arguments(parser)
     args = parser.parse_args(argv)
     if args.people < 1:
@@ -67,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         _analyze()
         if args.snapshot:
             common.snapshot_save(url, label)
+    if args.threads is not None:
+        from tagshare.sharing import initial_sync
+
+        initial_sync.THREADS = args.threads
     results["sync"] = _bench_sync(sender, receiver, admins)
     results["reconcile_idle"] = _bench_reconcile_idle()
     results["floor"] = _bench_floor(receiver, sender)
