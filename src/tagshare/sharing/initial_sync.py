@@ -328,8 +328,7 @@ def reconcile_matched(
     """Reconcile every `matched` link, a batch per transaction; returns the links done.
 
     On PostgreSQL, outside a caller's transaction, THREADS batches run at once on their own
-    connections: while one waits on the database another compares values in Python (each
-    batch spends about half its time in each). Batches hold disjoint profiles — a profile has
+    connections: while one waits on the database another compares values in Python. Batches hold disjoint profiles — a profile has
     one link per share — so they lock no profile in common. A batch that loses a race for an
     email or ID (with a user's edit, or another batch) is rolled back and run again, and then
     sees the value held and notes it on the link.
