@@ -183,3 +183,32 @@ def test_an_unexpected_error_marks_the_job_failed_and_imports_nothing(
     assert job.status == ImportStatus.FAILED and "Nothing was imported" in job.detail
     assert job.finished_at is not None
     assert not Person.objects.filter(nation=nation).exists()
+
+
+def test_a_big_import_streams_its_outcomes_and_tags_in_batches(
+    nation, make_person, run_import, monkeypatch
+):
+    # Tiny batches stand in for a million rows: the outcomes are read alongside the spooled
+    # rows and the tags written as they pile up; every row still ends where it belongs.
+    from tagshare.imports import services
+
+    monkeypatch.setattr(services, "APPLY_BATCH", 2)
+    monkeypatch.setattr(services, "TAG_BATCH", 3)
+    monkeypatch.setattr(services, "MAX_LISTED", 1)
+    for i in (1, 3, 5):
+        make_person(nation, email1=f"p{i}@x.org")
+    for _ in range(2):  # two people the heuristic cannot tell apart
+        make_person(nation, first_name="Sam", last_name="Lee", birthdate="1990-01-01")
+    rows = "".join(f"p{i}@x.org,Job {i},,,,t{i}\n" for i in range(8))
+    rows += ",,Sam,Lee,1990-01-01,\n" * 1 + ",Chef,Sam,Lee,1990-01-01,\n"
+    job = run_import(
+        nation,
+        "email,occupation,first_name,last_name,birthdate,tag_list\n" + rows,
+        tags=["batch"],
+    )
+    assert (job.created_count, job.updated_count, job.ambiguous_count) == (5, 3, 2)
+    assert len(job.ambiguous) == 1  # listed up to MAX_LISTED, counted in full
+    for i in range(8):
+        person = Person.objects.get(nation=nation, email1=f"p{i}@x.org")
+        assert person.occupation == f"Job {i}"
+        assert person_tags(person) == ["batch", f"t{i}"]

@@ -23,7 +23,7 @@ from tagshare.errors import DomainError, NotFound, ValidationFailed
 from tagshare.imports import reader
 from tagshare.imports.models import ImportJob, ImportStatus
 from tagshare.matching import engine
-from tagshare.matching.models import MatchStatus
+from tagshare.matching.models import MatchResult, MatchStatus
 from tagshare.nations.actors import Actor, check_acts_in
 from tagshare.nations.models import Nation
 from tagshare.people import catalog, values
@@ -36,6 +36,7 @@ from tagshare.tags.services import clean_tag_name
 logger = logging.getLogger(__name__)
 MAX_LISTED = 1000
 APPLY_BATCH = 2000
+TAG_BATCH = 50_000  # (person, tag) pairs held before they are written
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 
@@ -136,10 +137,10 @@ def import_run(
             valid = engine.stage_values(run, _valid_rows(path, mapping, tally, report, spool))
             report("matching", 0, valid)
             engine.run_cascade(run)
-            outcome_by_row, ambiguous = _read_outcomes(run, tally)
+            ambiguous, ambiguous_count = _read_ambiguous(run)
+            counts = _apply(job, actor, spool, tally, run, valid, report)
             engine.run_discard(run)
-            counts = _apply(job, actor, spool, tally, outcome_by_row, report)
-            job.ambiguous = ambiguous[:MAX_LISTED]
+            job.ambiguous = ambiguous
     except Exception as exc:  # anything else is a bug: the job must still say it ended
         if isinstance(exc, DomainError):
             detail = exc.detail
@@ -163,7 +164,7 @@ def import_run(
         total_rows=tally.total,
         rejected_count=len(tally.rejected),
         errors=tally.problems,
-        ambiguous_count=len(ambiguous),
+        ambiguous_count=ambiguous_count,
         **counts,
     )
 
@@ -253,22 +254,21 @@ def _repeat_of(
     return None
 
 
-def _read_outcomes(
-    run: Any, tally: _Tally
-) -> tuple[dict[int, tuple[str, int | None]], list[dict[str, Any]]]:
-    outcome_by_row: dict[int, tuple[str, int | None]] = {}
-    ambiguous: list[dict[str, Any]] = []
-    for outcome in engine.outcomes(run):
-        outcome_by_row[outcome.ref] = (outcome.status, outcome.person_id)
-        if outcome.status == MatchStatus.AMBIGUOUS:
-            ambiguous.append(
+def _read_ambiguous(run: Any) -> tuple[list[dict[str, Any]], int]:
+    """The ambiguous rows to list on the job (at most MAX_LISTED), and how many there are."""
+    listed: list[dict[str, Any]] = []
+    count = 0
+    for outcome in engine.outcomes(run, status=MatchStatus.AMBIGUOUS):
+        count += 1
+        if len(listed) < MAX_LISTED:
+            listed.append(
                 {
                     "row": outcome.ref,
                     "reason": outcome.reason,
                     "candidates": list(outcome.candidates),
                 }
             )
-    return outcome_by_row, ambiguous
+    return listed, count
 
 
 def _apply(
@@ -276,7 +276,8 @@ def _apply(
     actor: Actor,
     spool: _Spool,
     tally: _Tally,
-    outcome_by_row: dict[int, tuple[str, int | None]],
+    run: Any,
+    total: int,
     report: Progress,
 ) -> dict[str, int]:
     nation = job.nation
@@ -284,7 +285,6 @@ def _apply(
     tag_pairs: list[tuple[int, str]] = []
     matched: list[tuple[reader.Row, int]] = []
     done = 0
-    total = len(outcome_by_row)
 
     def flush_matched() -> None:
         people = Person.objects.filter(nation=nation).in_bulk([pid for _, pid in matched])
@@ -305,29 +305,44 @@ def _apply(
             tag_pairs.extend((person_id, t) for t in [*row.tags, *job.tags])
         matched.clear()
 
-    def rows_with(wanted: str) -> Iterator[reader.Row]:
+    def rows_with(wanted: str) -> Iterator[tuple[reader.Row, int | None]]:
+        """Spooled rows whose outcome is `wanted`, with the matched profile's id.
+
+        The spool holds the staged rows in staging order, so the run's results read in `seq`
+        order line up with it: both stream, and no map of a million outcomes is held.
+        """
         nonlocal done
-        for item in spool.rows():
-            if item.number in tally.rejected:
+        results = (
+            MatchResult.objects.filter(run=run)
+            .order_by("seq")
+            .values_list("status", "person_id")
+            .iterator(chunk_size=APPLY_BATCH)
+        )
+        for item, (status, person_id) in zip(spool.rows(), results, strict=True):
+            if status != wanted or item.number in tally.rejected:
                 continue
-            status, _ = outcome_by_row.get(item.number, (MatchStatus.AMBIGUOUS, None))
-            if status == wanted:
-                done += 1
-                if done % APPLY_BATCH == 0:
-                    report("importing", done, total)
-                yield item
+            done += 1
+            if done % APPLY_BATCH == 0:
+                report("importing", done, total)
+            yield item, person_id
+
+    def flush_tags(at_least: int) -> None:
+        if len(tag_pairs) >= at_least:
+            tags_bulk_apply(nation=nation, actor=actor, pairs=tag_pairs)
+            tag_pairs.clear()
 
     # Two streaming sweeps over the file keep memory flat: matched rows, then new people.
-    for item in rows_with(MatchStatus.MATCHED):
-        matched.append((item, outcome_by_row[item.number][1] or 0))
+    for item, person_id in rows_with(MatchStatus.MATCHED):
+        matched.append((item, person_id or 0))
         if len(matched) >= APPLY_BATCH:
             flush_matched()
+            flush_tags(TAG_BATCH)
     flush_matched()
 
     new_tags: dict[int, list[str]] = {}
 
     def new_people() -> Iterator[dict[str, Any]]:
-        for index, item in enumerate(rows_with(MatchStatus.NOT_FOUND)):
+        for index, (item, _) in enumerate(rows_with(MatchStatus.NOT_FOUND)):
             if item.tags or job.tags:
                 new_tags[index] = [*item.tags, *job.tags]
             yield item.values
@@ -335,6 +350,7 @@ def _apply(
     def on_created(pairs: list[tuple[int, int]]) -> None:
         for index, person_id in pairs:
             tag_pairs.extend((person_id, t) for t in new_tags.pop(index, []))
+        flush_tags(TAG_BATCH)
 
     counts["created_count"] = people_bulk_create(
         nation=nation,
