@@ -157,3 +157,20 @@ def test_history_pages_of_one_field_and_of_one_entry_miss_nothing(admin_api):
         assert len(paged) == {"last_name": 3, "first_name": 6, "": 9}[field]
     last_names = admin_api.get(f"/people/{pid}/history?field=last_name").json()["results"]
     assert [e["new"] for e in last_names] == ["L5", "L3", "L1"]
+
+
+def test_history_pages_past_writes_that_changed_nothing(admin_api):
+    # A merge that folds in nothing records a write with no fields: pages must read past it.
+    pid = admin_api.post("/people", {"first_name": "Ada"}).json()["id"]
+    for _ in range(2):
+        twin = admin_api.post("/people", {"first_name": "Ada"}).json()["id"]
+        assert admin_api.post(f"/people/{pid}/merge", {"other_id": twin}).status_code == 200
+    admin_api.patch(f"/people/{pid}", {"first_name": "Ada B."})
+    everything = admin_api.get(f"/people/{pid}/history", {"limit": 500}).json()["results"]
+    assert len(everything) == 4  # three creations (two merged in) and the rename
+    paged, url = [], f"/people/{pid}/history?limit=1"
+    while url:
+        body = admin_api.get(url).json()
+        paged += body["results"]
+        url = body["next"]
+    assert paged == everything

@@ -172,6 +172,24 @@ def test_edit_saves_and_history_shows_old_and_new(admin_client, admin, ada):
     assert re.search(r'<tr data-field="home_address">.*?London.*?Ockham', history, re.S)
 
 
+def test_a_long_history_shows_its_latest_changes_and_says_there_are_more(
+    admin_client, nation, ada, monkeypatch
+):
+    from tagshare.web.views import people as people_views
+
+    monkeypatch.setattr(people_views, "HISTORY_LIMIT", 3)
+    for job in ("Poet", "Analyst", "Engineer"):
+        services.person_update(
+            nation=nation, actor=Actor.system(), person=ada, changes={"occupation": job}
+        )
+    history = admin_client.get(f"/people/{ada.pk}/").content.decode().split('id="history"')[1]
+    assert len(re.findall(r'<tr data-field="occupation">', history)) == 3
+    assert "Showing the latest 3 changes" in history
+    monkeypatch.setattr(people_views, "HISTORY_LIMIT", 200)
+    history = admin_client.get(f"/people/{ada.pk}/").content.decode().split('id="history"')[1]
+    assert "Showing the latest" not in history
+
+
 def test_edit_with_nothing_changed_writes_nothing(admin_client, ada):
     before = PersonChange.objects.filter(person=ada).count()
     form = admin_client.get(f"/people/{ada.pk}/edit/")

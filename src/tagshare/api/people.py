@@ -163,11 +163,14 @@ def people_history(
     if query.field and query.field not in catalog.BY_NAME:
         message = values.unknown_field_message(query.field)
         raise ValidationFailed(message, errors={"field": message})
-    # Only the writes this page can come from: those from the cursor's back, one more than
-    # the page holds (each write gives at least one entry; the cursor's own may give none).
-    through = decode_cursor(query.cursor, (int, str))[0] * -1 if query.cursor else None
+    # Only what this page shows is read: the entries after the cursor, and one more to know
+    # whether another page follows.
+    after = None
+    if query.cursor:
+        negated_id, after_field = decode_cursor(query.cursor, (int, str))
+        after = (-int(negated_id), str(after_field))
     entries = selectors.person_history(
-        c.nation, person, field=query.field, through_change=through, changes=query.limit + 2
+        c.nation, person, field=query.field, after=after, limit=query.limit + 1
     )
     rows, next_page = sequence_page(
         request,

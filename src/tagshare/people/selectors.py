@@ -67,14 +67,14 @@ def person_history(
     person: Person,
     *,
     field: str | None = None,
-    through_change: int | None = None,
-    changes: int | None = None,
+    after: tuple[int, str] | None = None,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """One entry per changed field per write, newest first.
+    """One entry per changed field per write, newest first (by change id, then field name).
 
-    A long-synced profile can have thousands of writes, so callers showing a page read only
-    what it needs: `changes` writes (those touching `field`, if given) from `through_change`
-    (a change id) back. Each write read gives at least one entry.
+    A long-synced profile can have thousands of writes, so a page reads only what it shows:
+    the entries after `after` (a (change id, field) already shown), at most `limit` of them.
+    Writes are read newest first, in chunks, until the page is full.
     """
     if person.nation_id != nation.pk:
         raise NotFound("Person not found.")
@@ -82,15 +82,15 @@ def person_history(
     writes = PersonChange.objects.filter(person=person)
     if field:
         writes = writes.filter(changes__has_key=field)
-    if through_change is not None:
-        writes = writes.filter(pk__lte=through_change)
+    if after is not None:
+        writes = writes.filter(pk__lte=after[0])
     writes = writes.select_related("actor").order_by("-id")
-    if changes is not None:
-        writes = writes[:changes]
-    for change in writes:
+    for change in writes.iterator(chunk_size=HISTORY_CHUNK):
         for name, detail in sorted(change.changes.items()):
             if field and name != field:
                 continue
+            if after is not None and change.pk == after[0] and name <= after[1]:
+                continue  # shown on an earlier page
             entries.append(
                 {
                     "change_id": change.pk,
@@ -105,7 +105,12 @@ def person_history(
                     "at": change.created_at,
                 }
             )
+            if limit is not None and len(entries) >= limit:
+                return entries
     return entries
+
+
+HISTORY_CHUNK = 200
 
 
 def person_tags(person: Person) -> list[str]:

@@ -88,7 +88,7 @@ def person_detail(request: PanelRequest, person_id: int) -> HttpResponse:
     nation = nation_of(request)
     person = selectors.access_person_by_id(nation, person_id)
     is_admin = request.user.is_nation_admin
-    history = selectors.person_history(nation, person, changes=HISTORY_LIMIT)
+    history = selectors.person_history(nation, person, limit=HISTORY_LIMIT + 1)
     entries = [_history_entry(person, entry, is_admin) for entry in history[:HISTORY_LIMIT]]
     context = {
         "section": "people",
@@ -98,7 +98,7 @@ def person_detail(request: PanelRequest, person_id: int) -> HttpResponse:
         .filter(taggings__person=person)
         .select_related("shared_from"),
         "history": entries,
-        "history_total": len(history),
+        "history_more": len(history) > HISTORY_LIMIT,
         "history_limit": HISTORY_LIMIT,
         "is_admin": is_admin,
     }
