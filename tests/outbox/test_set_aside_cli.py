@@ -25,7 +25,7 @@ class Handler:
     def __call__(self, events: Sequence[OutboxEvent]) -> None:
         for event in events:
             if self.broken and event.payload.get("fragile"):
-                raise RuntimeError("the receiving profile is locked by a migration")
+                raise RuntimeError("the receiving profile is locked by a migration [/step 2]")
             self.applied.append(event.pk)
 
 
@@ -65,7 +65,7 @@ def test_failed_lists_set_aside_events_with_their_error(handler):
     drain.drain_once()
     out = run("failed")
     assert _listed_ids(out) == [bad.pk]  # not `fine`, which was applied
-    assert KIND in out and "locked by a migration" in out
+    assert KIND in out and "locked by a migration [/step 2]" in out  # shown as written
     assert fine.pk != bad.pk
 
 

@@ -244,3 +244,65 @@ def test_a_profile_given_the_shared_tag_shows_as_updated_even_with_nothing_to_re
     for person in (same, changed):
         assert _get(person).updated_at > before[person.pk]
         assert person_tags(person) == ["north:climate"]
+
+
+def _vanish(person):
+    """Delete a profile the way a concurrent delete lands for a transaction that already
+    matched it: the row is gone, and nothing cleared the link naming it."""
+    from django.db import connection
+
+    from tagshare.people.models import PersonEmail
+    from tagshare.tags.models import Tagging
+
+    PersonEmail.objects.filter(person=person).delete()
+    Tagging.objects.filter(person=person).delete()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM people_personchange WHERE person_id = %s", [person.pk])
+        cursor.execute("DELETE FROM people_person WHERE id = %s", [person.pk])
+
+
+def test_a_profile_deleted_while_the_share_was_matching_ends_its_link(
+    receiver, tagged, make_person, share_and_accept, monkeypatch
+):
+    from tagshare.sharing import initial_sync
+    from tagshare.sharing.selectors import share_latest_job
+
+    gone = make_person(receiver, email1="gone@x.org")
+    kept = make_person(receiver, email1="kept@x.org")
+    tagged(email1="gone@x.org", occupation="Nurse")
+    tagged(email1="kept@x.org", occupation="Baker")
+    real = initial_sync.match_and_link
+
+    def deleted_meanwhile(share, **kwargs):
+        matched = real(share, **kwargs)
+        _vanish(gone)
+        return matched
+
+    monkeypatch.setattr(initial_sync, "match_and_link", deleted_meanwhile)
+    share = share_and_accept(sync_option="accept_all")
+    assert share_latest_job(share).status == "done"
+    link = ShareLink.objects.get(share=share, sender_person__email1="gone@x.org")
+    assert (link.state, link.receiver_person_id) == (LinkState.ENDED, None)
+    assert share_taggings_count(share) == 1 and person_tags(kept) == ["north:climate"]
+    assert _get(kept).occupation == "Baker"
+
+
+def test_reconciliation_ends_links_naming_profiles_that_no_longer_exist(
+    receiver, tagged, make_person, share_and_accept
+):
+    from tagshare.sharing.reconcile import share_reconcile
+
+    here = make_person(receiver, email1="a@x.org")
+    there = tagged(email1="b@x.org")
+    make_person(receiver, email1="b@x.org")
+    tagged(email1="a@x.org")
+    share = share_and_accept(sync_option="accept_all")
+    assert share_counts(share)["synced"] == 2
+    _vanish(here)  # a receiving profile, gone without its link being told
+    _vanish(there)  # a sending one
+    assert share_reconcile(share).status == "done"
+    assert not ShareLink.objects.filter(share=share, sender_person_id=there.pk).exists()
+    assert not ShareLink.objects.filter(receiver_person_id=here.pk).exists()
+    # Its sender profile was matched again (SPEC §7): nobody has a@x.org in the receiver now.
+    link = ShareLink.objects.get(share=share, sender_person__email1="a@x.org")
+    assert (link.state, link.receiver_person_id) == (LinkState.NOT_FOUND, None)

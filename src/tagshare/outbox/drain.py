@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tagshare.idlists import many_ids
-from tagshare.outbox.models import OutboxEvent
+from tagshare.outbox.models import MAX_ATTEMPTS, OutboxEvent
 from tagshare.outbox.services import register_wake_hook
 
 logger = logging.getLogger(__name__)
@@ -68,8 +68,7 @@ def deliver(events: Sequence[OutboxEvent]) -> None:
 
 # An event that fails on its own is retried after 2, 4, 8 … seconds; after MAX_ATTEMPTS it is
 # set aside (processed, with its error and attempt count kept) so that it cannot hold up the
-# events behind it for ever. Daily reconciliation repairs links; `tagshare worker` logs it.
-MAX_ATTEMPTS = 6
+# events behind it for ever. `tagshare outbox failed` lists them; daily reconciliation repairs links.
 
 
 def drain_once(limit: int = BATCH) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from tagshare.outbox.models import OutboxEvent
+from tagshare.outbox.models import MAX_ATTEMPTS, OutboxEvent
 
 # Hooks called after commit when events were written (the embedded worker registers one).
 _wake_hooks: list[Callable[[], None]] = []
@@ -40,8 +40,6 @@ def emit_many(events: Iterable[OutboxEvent]) -> None:
 
 def outbox_set_aside() -> Any:
     """Events the drainer gave up on (MAX_ATTEMPTS failures), newest first, with their error."""
-    from tagshare.outbox.drain import MAX_ATTEMPTS
-
     return OutboxEvent.objects.filter(
         processed_at__isnull=False, attempts__gte=MAX_ATTEMPTS
     ).order_by("-id")

@@ -12,6 +12,7 @@ Phases, each resumable: a crash and a re-run give the same result as one clean r
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import threading
 from collections.abc import Callable
@@ -45,6 +46,7 @@ from tagshare.sharing.webhook_events import linked_event, unlinked_event
 from tagshare.tags.models import Tagging
 
 BATCH = 2000
+logger = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 LINK = ShareLink._meta.db_table
 TAGGING = Tagging._meta.db_table
@@ -285,10 +287,13 @@ def tag_linked(share: TagShare) -> int:
         "payload": payload,
         "nation": share.receiver_id,
     }
+    # The receiving profile must still exist: links have no database constraint, and one
+    # deleted while the share was matching is ended by reconciliation, not tagged.
     missing = (
         f"FROM {LINK} l WHERE l.share_id = %(share)s AND l.state IN {LINKED_SQL} "
         "AND l.receiver_person_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
-        f"{TAGGING} t WHERE t.tag_id = %(tag)s AND t.person_id = l.receiver_person_id)"
+        f"{TAGGING} t WHERE t.tag_id = %(tag)s AND t.person_id = l.receiver_person_id) "
+        f"AND EXISTS (SELECT 1 FROM {Person._meta.db_table} p WHERE p.id = l.receiver_person_id)"
     )
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -381,6 +386,8 @@ def reconcile_matched(
     for worker in workers:
         worker.join()
     if failures:
+        for extra in failures[1:]:  # the first is raised (and recorded on the job)
+            logger.error("a reconcile thread of share %s also failed", share.pk, exc_info=extra)
         raise failures[0]
     return done[0]
 
@@ -428,12 +435,19 @@ def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
     to_sender: list[Write] = []
     proposals: list[Proposal] = []
     ended: list[tuple[int, int, int | None]] = []
+    orphans: list[int] = []  # links whose sender profile is gone: they go, as on_delete does
     for link in links:
         sender = people.get(link.sender_person_id)
         receiver = people.get(link.receiver_person_id) if link.receiver_person_id else None
         if sender is None or receiver is None:
+            # Deleted while this share was matching (links have no database constraint):
+            # end the link, and keep no id of a profile that no longer exists.
             link.state = LinkState.ENDED
             ended.append((share.pk, link.sender_person_id, link.receiver_person_id))
+            if sender is None:
+                orphans.append(link.pk)
+            if receiver is None:
+                link.receiver_person_id = None
             continue
         r_write = Write(receiver, {}, {})
         s_write = Write(sender, {}, {})
@@ -487,9 +501,7 @@ def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
     # those the writes above did not stamp are stamped now.
     Person.objects.filter(
         pk__in=many_ids(
-            link.receiver_person_id
-            for link in links
-            if link.state == LinkState.SYNCED and link.receiver_person_id is not None
+            link.receiver_person_id for link in links if link.receiver_person_id in people
         ),
         updated_at__lt=started,
     ).update(updated_at=timezone.now())
@@ -507,7 +519,13 @@ def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
             link.reason = "; ".join(note)[:255]
         if note or link.state != LinkState.SYNCED:
             rows.append(
-                (link.state, link.reason, connection.ops.adapt_datetimefield_value(now), link.pk)
+                (
+                    link.state,
+                    link.reason,
+                    link.receiver_person_id,
+                    connection.ops.adapt_datetimefield_value(now),
+                    link.pk,
+                )
             )
         else:
             plain.append(link.pk)
@@ -515,8 +533,11 @@ def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
     if rows:
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"UPDATE {LINK} SET state = %s, reason = %s, updated_at = %s WHERE id = %s", rows
+                f"UPDATE {LINK} SET state = %s, reason = %s, receiver_person_id = %s, "
+                "updated_at = %s WHERE id = %s",
+                rows,
             )
+    ShareLink.objects.filter(pk__in=orphans).delete()
     unlinked_event(ended, reason="profile_deleted")
 
 

@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from tagshare.nations.actors import Actor
+from tagshare.people.models import Person
 from tagshare.sharing.initial_sync import (
     create_missing,
     match_and_link,
@@ -79,6 +80,19 @@ def _repair_drift(share: TagShare) -> None:
             lost.exclude(receiver_person__isnull=True).values_list("receiver_person_id", flat=True)
         )
         end_links(lost, reason="tag_removed", updated_at=timezone.now())
+        # Links have no database constraint on their profiles: one deleted while the share was
+        # matching can leave a link naming it. Such a link ends (and goes, for a sender's).
+        gone_sender = ShareLink.objects.filter(share=share).filter(
+            ~Exists(Person.objects.filter(pk=OuterRef("sender_person_id")))
+        )
+        end_links(gone_sender, reason="profile_deleted", updated_at=timezone.now())
+        gone_sender.delete()
+        gone_receiver = ShareLink.objects.filter(share=share, receiver_person__isnull=False).filter(
+            ~Exists(Person.objects.filter(pk=OuterRef("receiver_person_id")))
+        )
+        end_links(
+            gone_receiver, reason="profile_deleted", receiver_person=None, updated_at=timezone.now()
+        )
         # A live link whose receiving profile is gone (merged away, or deleted while no worker
         # ran) ends; the sender's profile is then matched again below.
         orphaned = ShareLink.objects.filter(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from rich.markup import escape
 from rich.table import Table
 
 from tagshare.console.base import TagshareCommand, add_action
@@ -65,7 +66,7 @@ class Command(TagshareCommand):
                 str(event.person_id or ""),
                 event.kind,
                 str(event.attempts),
-                event.last_error,
+                escape(event.last_error),  # an error text is not markup
             )
         console.print(table)
         if len(events) > LISTED:
