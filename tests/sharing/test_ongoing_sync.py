@@ -204,6 +204,21 @@ def test_a_newly_tagged_sender_profile_is_matched_and_linked(
     assert ShareLink.objects.get(share=share, sender_person=theirs).state == LinkState.SYNCED
 
 
+def test_a_newly_tagged_profile_nobody_has_is_created_with_the_shared_tag(
+    receiver, sender, tagged, make_person, share_and_accept
+):
+    tagged(email1="a@x.org")
+    share = share_and_accept(create_profiles=True, accept_create=True)
+    theirs = make_person(sender, email1="new@x.org", first_name="Neve")
+    tag_apply(nation=sender, actor=Actor.system(), person=theirs, name="climate")
+    drain_until_idle()
+    link = ShareLink.objects.get(share=share, sender_person=theirs)
+    assert (link.state, link.rule) == (LinkState.SYNCED, "created")
+    created = Person.objects.get(pk=link.receiver_person_id)
+    assert (created.nation_id, created.first_name) == (receiver.pk, "Neve")
+    assert person_tags(created) == ["north:climate"]
+
+
 def test_untagging_in_the_sender_ends_the_link_and_removes_the_shared_tag(
     receiver, sender, tagged, make_person, share_and_accept
 ):

@@ -178,15 +178,16 @@ def new_profile_status(share: TagShare, row: dict[str, Any]) -> tuple[bool, bool
     return bool(reachable and not row.get("do_not_contact")), False
 
 
-def create_missing(share: TagShare, *, batch: int = BATCH) -> int:
-    """Create the not-found profiles from the sender's synced fields, with their versions.
+def create_missing(share: TagShare, *, batch: int = BATCH) -> list[int]:
+    """Create the not-found profiles from the sender's synced fields, with their versions;
+    returns the sender profiles now linked to a new profile.
 
     Per batch of links: one read of the sender profiles, one set-based check of the emails and
     IDs the receiving nation already holds, and one `people_bulk_create` (COPY on PostgreSQL).
     """
     fields = share.synced_fields
     actor = Actor.share(share.pk)
-    created = 0
+    created: list[int] = []
     after = 0  # keyset: the index (share, state, id) is read from here, past the done links
     while True:
         with transaction.atomic():
@@ -225,7 +226,7 @@ def create_missing(share: TagShare, *, batch: int = BATCH) -> int:
                 link.updated_at = now
             ShareLink.objects.bulk_update(links, ["receiver_person", "state", "rule", "updated_at"])
             linked_event(share, [(k.sender_person_id, k.receiver_person_id, k.rule) for k in links])
-            created += len(links)
+            created.extend(link.sender_person_id for link in links)
 
 
 def _drop_held_identities(share: TagShare, rows: list[dict[str, Any]]) -> None:
@@ -266,8 +267,9 @@ def _drop_held_identities(share: TagShare, rows: list[dict[str, Any]]) -> None:
 # --- 3. the shared tag -----------------------------------------------------------------------
 
 
-def tag_linked(share: TagShare) -> int:
-    """Put the receiver's shared tag on every linked profile that lacks it (one outbox event each)."""
+def tag_linked(share: TagShare, *, person_ids: list[int] | None = None) -> int:
+    """Put the receiver's shared tag on every linked profile that lacks it (one outbox event
+    each) — or only on those linked to the sender profiles given (a tag just applied)."""
     if share.receiver_tag_id is None:
         return 0
     now = connection.ops.adapt_datetimefield_value(timezone.now())
@@ -295,10 +297,15 @@ def tag_linked(share: TagShare) -> int:
         f"{TAGGING} t WHERE t.tag_id = %(tag)s AND t.person_id = l.receiver_person_id) "
         f"AND EXISTS (SELECT 1 FROM {Person._meta.db_table} p WHERE p.id = l.receiver_person_id)"
     )
+    if person_ids is not None:
+        # Ids from our own tables, inlined as stage_people does: IN takes no tuple parameter.
+        missing += (
+            f" AND l.sender_person_id IN ({', '.join(str(int(i)) for i in person_ids) or 'NULL'})"
+        )
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and person_ids is None:
             # Links and taggings may have grown since autovacuum last looked: fresh statistics
-            # keep the planner from probing them row by row.
+            # keep the planner from probing them row by row. (A handful of ids needs none.)
             cursor.execute(f"ANALYZE {LINK}, {TAGGING}")
         cursor.execute(
             f"INSERT INTO {OUTBOX} (nation_id, person_id, kind, payload, created_at, attempts) "

@@ -276,9 +276,10 @@ def on_tag_applied(events: Sequence[OutboxEvent]) -> None:
         if not tagged:
             continue  # removed again before we got here
         match_and_link(share, person_ids=tagged)
+        linked = list(tagged)
         if share.sync_data and share.accepted_create_profiles:
-            create_missing(share)
-        tag_linked(share)
+            linked += create_missing(share)
+        tag_linked(share, person_ids=linked)  # not an anti-join over the whole share
         if share.sync_data:
             reconcile_matched(share)
 
