@@ -1,6 +1,6 @@
 """Merging two profiles of one nation (SPEC §8): how ambiguous matches get resolved.
 
-The kept profile takes the other's emails, IDs, tags and history; where both have a value, the
+The kept profile takes the other's emails, IDs, tags, share links and history; where both have a value, the
 kept one's stays and the other's is recorded in history (restorable). The other profile goes.
 """
 
@@ -38,6 +38,10 @@ def person_merge(*, nation: Nation, actor: Actor, keep: Person, other: Person) -
         PersonChange.objects.filter(person=gone).update(person=kept)
         have = set(Tagging.objects.filter(person=kept).values_list("tag_id", flat=True))
         Tagging.objects.filter(person=gone).exclude(tag_id__in=have).update(person=kept)
+        # Links fold in too (SPEC §8). Imported here: sharing builds on people, not the reverse.
+        from tagshare.sharing.merging import links_fold
+
+        links_fold(kept_id=kept.pk, gone_id=gone.pk)
         gone.delete()
         change = _write(
             kept, nation=nation, actor=actor, cleaned=changes, versions=None, kind="merge"

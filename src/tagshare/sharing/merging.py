@@ -1,0 +1,64 @@
+"""What merging two profiles of a nation does to their share links (SPEC §8: links fold in).
+
+Called by `people.merge.person_merge` inside its transaction, before the merged-away profile is
+deleted (its taggings, with any shared tag, have already moved to the kept profile). A profile
+has at most one link per share on each side, so these are a handful of rows, read one by one.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from tagshare.sharing.models import LINKED_STATES, LinkState, ShareLink
+from tagshare.sharing.webhook_events import end_links
+
+DUPLICATE_SENDER = "already linked to another profile of the sending nation"
+
+
+def links_fold(*, kept_id: int, gone_id: int) -> None:
+    """Move the gone profile's links to the kept one, share by share.
+
+    - As the receiving profile: the link now names the kept profile — unless the kept profile
+      is already linked in that share, in which case the sender holds two profiles of this one
+      person, and the gone profile's link turns ambiguous (SPEC §4), listing the kept one.
+    - As the sending profile: the link now starts from the kept profile — unless the kept
+      profile has its own link in that share; then the live one of the two stands (the kept
+      profile's, if both are), and the other ends.
+    """
+    now = timezone.now()
+    receiving = dict(
+        ShareLink.objects.filter(receiver_person_id=kept_id, state__in=LINKED_STATES).values_list(
+            "share_id", "pk"
+        )
+    )
+    for link in ShareLink.objects.select_for_update().filter(receiver_person_id=gone_id):
+        one = ShareLink.objects.filter(pk=link.pk)
+        if link.share_id in receiving and link.state in LINKED_STATES:
+            end_links(one, reason="profile_merged", updated_at=now)
+            one.update(
+                state=LinkState.AMBIGUOUS,
+                reason=DUPLICATE_SENDER,
+                receiver_person=None,
+                candidates=[kept_id],
+                updated_at=now,
+            )
+        else:
+            one.update(receiver_person_id=kept_id, updated_at=now)
+
+    sending = {
+        share_id: (pk, state)
+        for share_id, pk, state in ShareLink.objects.filter(sender_person_id=kept_id).values_list(
+            "share_id", "pk", "state"
+        )
+    }
+    for link in ShareLink.objects.select_for_update().filter(sender_person_id=gone_id):
+        one = ShareLink.objects.filter(pk=link.pk)
+        mine = sending.get(link.share_id)
+        if mine is not None:
+            mine_live = mine[1] in LINKED_STATES
+            if mine_live or link.state not in LINKED_STATES:
+                end_links(one, reason="profile_merged", updated_at=now)
+                one.delete()  # as deleting the gone profile would
+                continue
+            ShareLink.objects.filter(pk=mine[0]).delete()  # not live: the gone one's stands
+        one.update(sender_person_id=kept_id, updated_at=now)
