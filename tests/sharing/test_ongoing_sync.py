@@ -246,10 +246,17 @@ def test_deleting_a_senders_profile_leaves_no_link_pointing_at_it(
     receiver, sender, tagged, make_person, share_and_accept
 ):
     _, here, there = _pair(receiver, tagged, make_person, share_and_accept)
+    assert person_tags(_get(here)) == ["north:climate"]
     person_delete(nation=sender, actor=Actor.system(), person=_get(there))
     drain_until_idle()
     assert not ShareLink.objects.filter(sender_person_id=there.pk).exists()
     assert Person.objects.filter(pk=here.pk).exists()  # the data stays in the receiver
+    assert person_tags(_get(here)) == []  # as if the sender had untagged it (SPEC §7)
+    # Replaying the deletion changes nothing.
+    from tagshare.outbox.drain import deliver
+
+    deliver(list(OutboxEvent.objects.filter(kind="person.deleted", person_id=there.pk)))
+    assert person_tags(_get(here)) == [] and Person.objects.filter(pk=here.pk).exists()
 
 
 edits = st.lists(

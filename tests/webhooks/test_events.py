@@ -227,6 +227,27 @@ def test_deleting_a_linked_profile_sends_profile_unlinked(coalition, hook, inbox
     ]
 
 
+def test_deleting_a_sending_profile_unlinks_it_once_and_tells_both(coalition, hook, inbox):
+    share = coalition.shared()
+    drain_until_idle()
+    hook(coalition.alpha, "profile.unlinked")
+    hook(coalition.beta, "profile.unlinked")
+    person_delete(
+        nation=coalition.alpha,
+        actor=Actor.system(),
+        person=Person.objects.get(pk=coalition.there.pk),
+    )
+    drain_until_idle()
+    OutboxEvent.objects.filter(kind="person.deleted").update(processed_at=None)  # a replay
+    drain_until_idle()
+    send_all()
+    pair = {"sender_person_id": coalition.there.pk, "receiver_person_id": coalition.here.pk}
+    for path, side in (("/alpha", "sender"), ("/beta", "receiver")):
+        assert payloads(inbox, path, "profile.unlinked") == [
+            {"share_id": share.pk, "side": side, "links": [pair], "reason": "profile_deleted"}
+        ]
+
+
 def test_stopping_unlinks_every_pair_and_tells_both(coalition, hook, inbox):
     share = coalition.shared()
     drain_until_idle()

@@ -123,13 +123,20 @@ def person_add_email(
 def person_delete(*, nation: Nation, actor: Actor, person: Person) -> None:
     check_acts_in(actor, nation)
     _check_owned(person, nation)
+    from tagshare.sharing.merging import live_links_sent_from  # sharing builds on people
+
     with transaction.atomic():
         tag_ids = list(person.taggings.values_list("tag_id", flat=True))
         outbox.emit(
             nation_id=nation.pk,
             kind=EventKind.PERSON_DELETED,
             person_id=person.pk,
-            payload={"tag_ids": tag_ids, "actor": actor.user_id, "source": actor.source},
+            payload={
+                "tag_ids": tag_ids,
+                "actor": actor.user_id,
+                "source": actor.source,
+                "sent_links": live_links_sent_from(person.pk),
+            },
         )
         person.delete()
 

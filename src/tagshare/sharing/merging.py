@@ -1,8 +1,8 @@
-"""What merging two profiles of a nation does to their share links (SPEC §8: links fold in).
+"""What merging or deleting a profile does to its share links.
 
-Called by `people.merge.person_merge` inside its transaction, before the merged-away profile is
-deleted (its taggings, with any shared tag, have already moved to the kept profile). A profile
-has at most one link per share on each side, so these are a handful of rows, read one by one.
+Called by `people.merge.person_merge` and `people.services.person_delete` inside their
+transactions, before the profile goes. A profile has at most one link per share on each side,
+so these are a handful of rows, read one by one.
 """
 
 from __future__ import annotations
@@ -62,3 +62,19 @@ def links_fold(*, kept_id: int, gone_id: int) -> None:
                 continue
             ShareLink.objects.filter(pk=mine[0]).delete()  # not live: the gone one's stands
         one.update(sender_person_id=kept_id, updated_at=now)
+
+
+def live_links_sent_from(person_id: int) -> list[list[int]]:
+    """[share id, receiving profile id] of the live links a sending profile has.
+
+    `person_delete` puts them in its event: the links go with the profile, and the sync worker
+    then takes the shared tag off those receiving profiles, as untagging would (SPEC §7).
+    """
+    return [
+        [share_id, receiver_id]
+        for share_id, receiver_id in ShareLink.objects.filter(
+            sender_person_id=person_id,
+            state__in=LINKED_STATES,
+            receiver_person__isnull=False,
+        ).values_list("share_id", "receiver_person_id")
+    ]

@@ -318,14 +318,47 @@ def on_tag_removed(events: Sequence[OutboxEvent]) -> None:
 
 
 def on_person_deleted(events: Sequence[OutboxEvent]) -> None:
-    """A linked profile was deleted (its link's person is now empty): the link ends."""
-    from tagshare.sharing.webhook_events import end_links
+    """A linked profile was deleted.
 
-    del events  # the foreign key was set to NULL with the deletion; end those links
+    A receiving one: its links lost their profile with the deletion; they end. A sending one:
+    its links went with it, and the event lists them; the shared tag leaves those receiving
+    profiles, as when the sender untags (SPEC §7), and integrators hear of the unlink.
+    """
+    from tagshare.sharing.webhook_events import end_links, unlinked_event
+    from tagshare.tags.services import tag_remove
+
     end_links(
         ShareLink.objects.filter(state__in=LINKED_STATES, receiver_person__isnull=True),
         reason="profile_deleted",
     )
+    sent = [
+        (int(share_id), event.person_id or 0, int(receiver_id))
+        for event in events
+        for share_id, receiver_id in event.payload.get("sent_links", [])
+    ]
+    shares = TagShare.objects.filter(
+        pk__in={row[0] for row in sent}, status=ShareStatus.APPROVED
+    ).select_related("receiver", "receiver_tag")
+    by_id = {share.pk: share for share in shares}
+    receivers = Person.objects.in_bulk({row[2] for row in sent})
+    unlinked = []
+    for row in sent:
+        share, person = by_id.get(row[0]), receivers.get(row[2])
+        if share is None or person is None or share.receiver_tag is None:
+            continue  # the share stopped, or the receiving profile went too
+        if ShareLink.objects.filter(
+            share=share, receiver_person_id=person.pk, state__in=LINKED_STATES
+        ).exists():
+            continue  # linked again meanwhile (a merge, a new match): the tag stays
+        # Reported once: a replayed event finds the tag already gone.
+        if tag_remove(
+            nation=share.receiver,
+            actor=Actor.share(share.pk),
+            person=person,
+            name=share.receiver_tag.name,
+        ):
+            unlinked.append(row)
+    unlinked_event(unlinked, reason="profile_deleted")
 
 
 def register_handlers() -> None:
