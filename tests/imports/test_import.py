@@ -212,3 +212,18 @@ def test_a_big_import_streams_its_outcomes_and_tags_in_batches(
         person = Person.objects.get(nation=nation, email1=f"p{i}@x.org")
         assert person.occupation == f"Job {i}"
         assert person_tags(person) == ["batch", f"t{i}"]
+
+
+def test_imported_people_carry_the_match_keys_a_later_import_matches_on(nation, run_import):
+    run_import(nation, "first_name,last_name,mobile\nZoë,O'Brien,(312) 555-0111\n")
+    person = Person.objects.get(nation=nation)
+    assert (person.first_key, person.last_key, person.mobile_key) == (
+        "zoe",
+        "obrien",
+        "+13125550111",
+    )
+    job = run_import(
+        nation, "first_name,last_name,mobile,occupation\nZOE,OBRIEN,312.555.0111,Pilot\n"
+    )
+    assert (job.created_count, job.updated_count) == (0, 1)
+    assert Person.objects.get(nation=nation).occupation == "Pilot"

@@ -24,10 +24,11 @@ from tagshare.imports import reader
 from tagshare.imports.models import ImportJob, ImportStatus
 from tagshare.matching import engine
 from tagshare.matching.models import MatchResult, MatchStatus
+from tagshare.matching.normalise import match_keys
 from tagshare.nations.actors import Actor, check_acts_in
 from tagshare.nations.models import Nation
 from tagshare.people import catalog, values
-from tagshare.people.bulk import people_bulk_create
+from tagshare.people.bulk import MATCH_KEYS, people_bulk_create
 from tagshare.people.models import Person
 from tagshare.people.services import person_update
 from tagshare.tags.bulk import tags_bulk_apply
@@ -134,7 +135,9 @@ def import_run(
     try:
         with transaction.atomic():
             run = engine.run_create(nation=job.nation, id_fields=id_fields)
-            valid = engine.stage_values(run, _valid_rows(path, mapping, tally, report, spool))
+            valid = engine.stage_values(
+                run, _valid_rows(path, mapping, tally, report, spool, job.nation.default_region)
+            )
             report("matching", 0, valid)
             engine.run_cascade(run)
             ambiguous, ambiguous_count = _read_ambiguous(run)
@@ -208,9 +211,18 @@ class _Spool:
 
 
 def _valid_rows(
-    path: Path, mapping: dict[int, str], tally: _Tally, report: Progress, spool: _Spool
+    path: Path,
+    mapping: dict[int, str],
+    tally: _Tally,
+    report: Progress,
+    spool: _Spool,
+    region: str,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Rows that pass validation and are not repeats of an earlier row's email or unique ID."""
+    """Rows that pass validation and are not repeats of an earlier row's email or unique ID.
+
+    Each row carries its match keys (MATCH_KEYS), computed once here: staging reads them, and
+    so does the bulk path when the row becomes a new person.
+    """
     seen: dict[tuple[str, ...], int] = {}
     for item in reader.read_rows(path, mapping):
         tally.total += 1
@@ -226,6 +238,7 @@ def _valid_rows(
             continue
         for key in _row_keys(item.values):
             seen[key] = item.number
+        item.values[MATCH_KEYS] = match_keys(item.values, region)
         spool.add(item)
         yield item.number, item.values
 
@@ -389,7 +402,7 @@ def changes_for_match(
         )
     changes.update(zip(free, new_emails, strict=False))
     for name, value in row.items():
-        if name in catalog.EMAIL_FIELDS:
+        if name in catalog.EMAIL_FIELDS or name == MATCH_KEYS:
             continue
         current = values.read(person, name)
         spec = catalog.get(name)

@@ -25,6 +25,7 @@ from tagshare.matching.models import (
 )
 from tagshare.nations.models import Nation
 from tagshare.people import catalog
+from tagshare.people.bulk import MATCH_KEYS
 from tagshare.people.models import Person, PersonEmail
 from tagshare.tags.models import Tagging
 
@@ -71,7 +72,10 @@ def run_discard(run: MatchRun) -> None:
 
 def incoming_keys(values: dict[str, Any], region: str) -> tuple[dict[str, Any], list[str]]:
     """Normalised keys of one incoming profile's (cleaned) catalog values, and its emails."""
-    keys: dict[str, Any] = normalise.match_keys(values, region)
+    precomputed = values.get(MATCH_KEYS)
+    keys: dict[str, Any] = (
+        dict(precomputed) if precomputed is not None else normalise.match_keys(values, region)
+    )
     keys["birthdate"] = normalise.date_key(values.get("birthdate"))
     registered = values.get("registered_address") or {}
     keys["registered_state"] = registered.get("state", "") or ""

@@ -60,6 +60,10 @@ _FRESH_JSON: dict[str, Any] = {
 # A row may carry, under this key, the versions its values were written with elsewhere
 # (field -> outbox.hlc.Version): a share's initial sync copies profiles with their versions.
 VERSIONS = "_versions"
+# ... and under this one, the match keys (key column -> key) the caller already computed from
+# these values in the nation's region: an import computes them to stage its rows, and writing
+# the person need not compute them again.
+MATCH_KEYS = "_match_keys"
 
 
 def people_bulk_create(
@@ -120,6 +124,7 @@ class _Row:
     is_supporter: bool | None
     is_prospect: bool
     versions: dict[str, list[int]] = field(default_factory=dict)  # carried: field -> [ts, origin]
+    keys: dict[str, str] | None = None  # match keys computed by the caller (MATCH_KEYS)
 
 
 @dataclass
@@ -165,6 +170,7 @@ def _clean_row(number: int, raw: Any, report: _Report, precleaned: bool = False)
     fields = dict(raw)
     status_raw = {name: fields.pop(name) for name in STATUS_FIELDS if name in fields}
     carried = fields.pop(VERSIONS, None) or {}
+    keys = fields.pop(MATCH_KEYS, None)
     for version in carried.values():
         clock.observe(version.ts)  # later local writes must be newer than what was copied in
     errors: dict[str, str] = {}
@@ -214,6 +220,7 @@ def _clean_row(number: int, raw: Any, report: _Report, precleaned: bool = False)
         is_supporter=status.get("is_supporter"),
         is_prospect=bool(status.get("is_prospect")),
         versions={name: carried[name].as_json() for name in written if name in carried},
+        keys=keys,
     )
 
 
@@ -515,9 +522,12 @@ def _write_batch(
                     "new": values.to_json(value),
                     "version": row.versions.get(name, version),
                 }
-            if row.written.keys() & KEY_SOURCE_FIELDS:
+            keys = row.keys
+            if keys is None and row.written.keys() & KEY_SOURCE_FIELDS:
                 sources = {name: row.written.get(name) for name in KEY_SOURCE_FIELDS}
-                for column, key in match_keys(sources, region).items():
+                keys = match_keys(sources, region)
+            if keys:
+                for column, key in keys.items():
                     person[_PERSON_INDEX[column]] = key
             is_supporter = False
             if "support_level" in row.written:
