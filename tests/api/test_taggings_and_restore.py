@@ -125,17 +125,22 @@ def test_history_with_an_unknown_field_is_422(admin_api):
     assert_error(admin_api.get(f"/people/{pid}/history", {"field": "email5"}), 422, "email5")
 
 
+def _every_page(api, url):
+    """The results of `url` and of every page its `next` links lead to, in order."""
+    results = []
+    while url:
+        body = api.get(url).json()
+        results += body["results"]
+        url = body["next"]
+    return results
+
+
 def test_history_pages_by_cursor(admin_api):
     pid = admin_api.post("/people", {"first_name": "A0"}).json()["id"]
     for i in range(1, 6):
         admin_api.patch(f"/people/{pid}", {"first_name": f"A{i}", "last_name": f"L{i}"})
     everything = admin_api.get(f"/people/{pid}/history", {"limit": 500}).json()["results"]
-    paged, url = [], f"/people/{pid}/history?limit=4"
-    while url:
-        body = admin_api.get(url).json()
-        paged += body["results"]
-        url = body["next"]
-    assert paged == everything
+    assert _every_page(admin_api, f"/people/{pid}/history?limit=4") == everything
     assert len(everything) == 11
 
 
@@ -148,11 +153,7 @@ def test_history_pages_of_one_field_and_of_one_entry_miss_nothing(admin_api):
     for field, limit in (("last_name", 2), ("", 1), ("first_name", 4)):
         only = f"field={field}&" if field else ""
         everything = admin_api.get(f"/people/{pid}/history?{only}limit=500").json()["results"]
-        paged, url = [], f"/people/{pid}/history?{only}limit={limit}"
-        while url:
-            body = admin_api.get(url).json()
-            paged += body["results"]
-            url = body["next"]
+        paged = _every_page(admin_api, f"/people/{pid}/history?{only}limit={limit}")
         assert paged == everything, (field, limit)
         assert len(paged) == {"last_name": 3, "first_name": 6, "": 9}[field]
     last_names = admin_api.get(f"/people/{pid}/history?field=last_name").json()["results"]
@@ -168,9 +169,4 @@ def test_history_pages_past_writes_that_changed_nothing(admin_api):
     admin_api.patch(f"/people/{pid}", {"first_name": "Ada B."})
     everything = admin_api.get(f"/people/{pid}/history", {"limit": 500}).json()["results"]
     assert len(everything) == 4  # three creations (two merged in) and the rename
-    paged, url = [], f"/people/{pid}/history?limit=1"
-    while url:
-        body = admin_api.get(url).json()
-        paged += body["results"]
-        url = body["next"]
-    assert paged == everything
+    assert _every_page(admin_api, f"/people/{pid}/history?limit=1") == everything
