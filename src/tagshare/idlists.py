@@ -29,3 +29,10 @@ def _many(values: list[Any], sql_type: str) -> Any:
     if connection.vendor == "postgresql":
         return RawSQL(f"SELECT unnest(%s::{sql_type}[])", [values])
     return values
+
+
+def inline_ids(ids: Iterable[int]) -> str:
+    """An id list for `IN (…)` in hand-written SQL, as text: the integers come from our own
+    tables and are cast with int(), and neither sqlite3 nor psycopg 3 expands a tuple
+    parameter. "NULL" for none, so the condition is simply false."""
+    return ", ".join(str(int(i)) for i in ids) or "NULL"

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from tagshare.dbcopy import Table, store_for_connection
+from tagshare.idlists import inline_ids
 from tagshare.matching import normalise
 from tagshare.matching.models import (
     MatchCandidate,
@@ -158,8 +159,7 @@ def stage_people(
     params: dict[str, Any] = {"run": run.pk, "nation": nation_id, "tag": tag_id}
     only = ""
     if person_ids is not None:
-        # Ids are integers from our own tables: inlined, since IN takes no tuple parameter.
-        only = f"AND p.id IN ({', '.join(str(int(pid)) for pid in person_ids) or 'NULL'}) "
+        only = f"AND p.id IN ({inline_ids(person_ids)}) "
     if unless is not None:
         only += f"AND NOT ({unless[0]}) "
         params.update(unless[1])

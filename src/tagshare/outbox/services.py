@@ -7,7 +7,10 @@ from typing import Any
 
 from django.db import transaction
 
+from tagshare.dbcopy import Table, store_for_connection
 from tagshare.outbox.models import MAX_ATTEMPTS, OutboxEvent
+
+_EVENT_ROWS = Table.of(OutboxEvent, with_id=False).without("last_error")
 
 # Hooks called after commit when events were written (the embedded worker registers one).
 _wake_hooks: list[Callable[[], None]] = []
@@ -36,6 +39,23 @@ def emit_many(events: Iterable[OutboxEvent]) -> None:
         raise RuntimeError("outbox events must be written inside the transaction of the change")
     OutboxEvent.objects.bulk_create(list(events), batch_size=2000)
     transaction.on_commit(_wake)
+
+
+def event_row(
+    nation_id: int, person_id: int | None, kind: str, payload_json: str, created_at: Any
+) -> tuple[Any, ...]:
+    """One new event as a plain row for `emit_rows`: the bulk paths build thousands of these,
+    with the payload already JSON text and `created_at` adapted by the dbcopy store."""
+    return (nation_id, person_id, kind, payload_json, created_at, None, 0, None)
+
+
+def emit_rows(rows: list[tuple[Any, ...]]) -> None:
+    """Record many events built with `event_row` (COPY on PostgreSQL), in the change's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox events must be written inside the transaction of the change")
+    if rows:
+        store_for_connection().insert(_EVENT_ROWS, rows)
+        transaction.on_commit(_wake)
 
 
 def outbox_set_aside() -> Any:

@@ -30,7 +30,7 @@ from tagshare.nations.actors import Actor, check_acts_in
 from tagshare.nations.models import Nation
 from tagshare.outbox import services as outbox_services
 from tagshare.outbox.hlc import clock
-from tagshare.outbox.models import EventKind, OutboxEvent
+from tagshare.outbox.models import EventKind
 from tagshare.people import catalog, values
 from tagshare.people.catalog import FieldSpec, Kind, Sync
 from tagshare.people.models import Person, PersonChange, PersonEmail
@@ -107,8 +107,6 @@ def people_bulk_create(
                 statistics.after_batch(created)
         if report.errors:
             raise report.failure()
-        if created:
-            transaction.on_commit(outbox_services._wake)  # the wake-up emit() schedules
     return created
 
 
@@ -467,7 +465,6 @@ def _compact(numbers: list[int]) -> Sequence[int]:
 _PERSON = Table.of(Person, with_id=True)
 _EMAIL = Table.of(PersonEmail, with_id=False)
 _CHANGE = Table.of(PersonChange, with_id=True)
-_EVENT = Table.of(OutboxEvent, with_id=False).without("last_error")
 
 _PERSON_DEFAULTS: list[Any] = [f.get_default() for f in Person._meta.concrete_fields]
 _PERSON_INDEX = {column: i for i, column in enumerate(_PERSON.columns)}
@@ -566,14 +563,16 @@ def _write_batch(
                 f'{{"change_id": {change_id}, "fields": [{fields}], '
                 f'"source": {source_json}, "share_id": {share_json}}}'
             )
-            events.append((nation_id, person_id, created_kind, payload, now, None, 0, None))
+            events.append(
+                outbox_services.event_row(nation_id, person_id, created_kind, payload, now)
+            )
             yield person
 
     try:
         store.insert(_PERSON, people() if connection.vendor == "postgresql" else list(people()))
         store.insert(_EMAIL, emails)
         store.insert(_CHANGE, changes)
-        store.insert(_EVENT, events)
+        outbox_services.emit_rows(events)
     except IntegrityError as exc:
         # Only a concurrent writer can get here: the checks above saw every earlier clash.
         raise Conflict(f"Another write clashed with these people; try again. ({exc})") from None

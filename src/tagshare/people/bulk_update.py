@@ -25,13 +25,12 @@ from tagshare.nations.actors import Actor, check_acts_in
 from tagshare.nations.models import Nation
 from tagshare.outbox import services as outbox_services
 from tagshare.outbox.hlc import Version, clock
-from tagshare.outbox.models import EventKind, OutboxEvent
+from tagshare.outbox.models import EventKind
 from tagshare.people import catalog, values
 from tagshare.people.models import Person, PersonChange, PersonEmail
 from tagshare.people.services import KEY_SOURCE_FIELDS, supporter_status_for_level
 
 _CHANGE = Table.of(PersonChange, with_id=True)
-_EVENT = Table.of(OutboxEvent, with_id=False).without("last_error")
 _EMAIL = Table.of(PersonEmail, with_id=False)
 
 
@@ -127,22 +126,14 @@ def people_bulk_update(
                 "share_id": actor.share_id,
             }
             events.append(
-                (
-                    nation.pk,
-                    person.pk,
-                    EventKind.PERSON_UPDATED.value,
-                    json.dumps(payload),
-                    stamp,
-                    None,
-                    0,
-                    None,
+                outbox_services.event_row(
+                    nation.pk, person.pk, EventKind.PERSON_UPDATED.value, json.dumps(payload), stamp
                 )
             )
         _update_rows(written)
         _reindex_emails(nation, email_slots, {p.pk: p for p in people})
         store.insert(_CHANGE, changes_rows)
-        store.insert(_EVENT, events)
-        transaction.on_commit(outbox_services._wake)
+        outbox_services.emit_rows(events)
     return refused
 
 

@@ -39,7 +39,7 @@ def person_merge(*, nation: Nation, actor: Actor, keep: Person, other: Person) -
         have = set(Tagging.objects.filter(person=kept).values_list("tag_id", flat=True))
         Tagging.objects.filter(person=gone).exclude(tag_id__in=have).update(person=kept)
         # Links fold in too (SPEC §8). Imported here: sharing builds on people, not the reverse.
-        from tagshare.sharing.merging import links_fold
+        from tagshare.sharing.profile_links import links_fold
 
         links_fold(kept_id=kept.pk, gone_id=gone.pk)
         gone.delete()

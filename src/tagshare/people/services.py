@@ -123,7 +123,7 @@ def person_add_email(
 def person_delete(*, nation: Nation, actor: Actor, person: Person) -> None:
     check_acts_in(actor, nation)
     _check_owned(person, nation)
-    from tagshare.sharing.merging import live_links_sent_from  # sharing builds on people
+    from tagshare.sharing.profile_links import live_links_sent_from  # sharing builds on people
 
     with transaction.atomic():
         tag_ids = list(person.taggings.values_list("tag_id", flat=True))

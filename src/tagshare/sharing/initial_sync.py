@@ -21,7 +21,7 @@ from typing import Any
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from tagshare.idlists import many_ids
+from tagshare.idlists import inline_ids, many_ids
 from tagshare.matching import engine
 from tagshare.matching.models import MatchIncoming, MatchIncomingEmail, MatchResult, MatchStatus
 from tagshare.nations.actors import Actor
@@ -298,10 +298,7 @@ def tag_linked(share: TagShare, *, person_ids: list[int] | None = None) -> int:
         f"AND EXISTS (SELECT 1 FROM {Person._meta.db_table} p WHERE p.id = l.receiver_person_id)"
     )
     if person_ids is not None:
-        # Ids from our own tables, inlined as stage_people does: IN takes no tuple parameter.
-        missing += (
-            f" AND l.sender_person_id IN ({', '.join(str(int(i)) for i in person_ids) or 'NULL'})"
-        )
+        missing += f" AND l.sender_person_id IN ({inline_ids(person_ids)})"
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql" and person_ids is None:
             # Links and taggings may have grown since autovacuum last looked: fresh statistics
@@ -340,10 +337,10 @@ def reconcile_matched(
     """Reconcile every `matched` link, a batch per transaction; returns the links done.
 
     On PostgreSQL, outside a caller's transaction, THREADS batches run at once on their own
-    connections: while one waits on the database another compares values in Python. Batches hold disjoint profiles — a profile has
-    one link per share — so they lock no profile in common. A batch that loses a race for an
-    email or ID (with a user's edit, or another batch) is rolled back and run again, and then
-    sees the value held and notes it on the link.
+    connections: while one waits on the database another compares values in Python. Batches
+    hold disjoint profiles — a profile has one link per share — so they lock no profile in
+    common. A batch that loses a race for an email or ID (with a user's edit, or another batch)
+    is rolled back and run again, and then sees the value held and notes it on the link.
     """
     ids = list(
         ShareLink.objects.filter(share=share, state=LinkState.MATCHED)
@@ -354,10 +351,11 @@ def reconcile_matched(
     for start in range(0, len(ids), batch):
         chunks.put(ids[start : start + batch])
     threads = _threads()
-    done = [0]
+    done = 0
     counting = threading.Lock()
 
     def work() -> None:
+        nonlocal done
         while True:
             try:
                 chunk = chunks.get_nowait()
@@ -365,13 +363,13 @@ def reconcile_matched(
                 return
             count = _reconcile_chunk(share, chunk)
             with counting:
-                done[0] += count
+                done += count
                 if progress:
-                    progress("reconciling", done[0], len(ids))
+                    progress("reconciling", done, len(ids))
 
     if threads == 1:
         work()
-        return done[0]
+        return done
     failures: list[BaseException] = []
 
     def thread_main() -> None:
@@ -396,7 +394,7 @@ def reconcile_matched(
         for extra in failures[1:]:  # the first is raised (and recorded on the job)
             logger.error("a reconcile thread of share %s also failed", share.pk, exc_info=extra)
         raise failures[0]
-    return done[0]
+    return done
 
 
 THREADS = 2

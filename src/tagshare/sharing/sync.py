@@ -287,7 +287,6 @@ def on_tag_applied(events: Sequence[OutboxEvent]) -> None:
 def on_tag_removed(events: Sequence[OutboxEvent]) -> None:
     """The sender untags a profile: the shared tag leaves the linked profile, the link ends."""
     from tagshare.sharing.webhook_events import end_links
-    from tagshare.tags.services import tag_remove
 
     by_tag: dict[int, list[int]] = {}
     for event in events:
@@ -307,14 +306,24 @@ def on_tag_removed(events: Sequence[OutboxEvent]) -> None:
             state=LinkState.ENDED
         )
         for link in links.select_related("receiver_person"):
-            if link.receiver_person is not None and share.receiver_tag is not None:
-                tag_remove(
-                    nation=share.receiver,
-                    actor=Actor.share(share.pk),
-                    person=link.receiver_person,
-                    name=share.receiver_tag.name,
-                )
+            if link.receiver_person is not None:
+                _take_shared_tag_off(share, link.receiver_person)
         end_links(links, reason="tag_removed")
+
+
+def _take_shared_tag_off(share: TagShare, person: Person) -> bool:
+    """The shared tag leaves a receiving profile (its sender profile was untagged or deleted);
+    False when it was not on (a replayed event)."""
+    from tagshare.tags.services import tag_remove
+
+    if share.receiver_tag is None:
+        return False
+    return tag_remove(
+        nation=share.receiver,
+        actor=Actor.share(share.pk),
+        person=person,
+        name=share.receiver_tag.name,
+    )
 
 
 def on_person_deleted(events: Sequence[OutboxEvent]) -> None:
@@ -325,7 +334,6 @@ def on_person_deleted(events: Sequence[OutboxEvent]) -> None:
     profiles, as when the sender untags (SPEC §7), and integrators hear of the unlink.
     """
     from tagshare.sharing.webhook_events import end_links, unlinked_event
-    from tagshare.tags.services import tag_remove
 
     end_links(
         ShareLink.objects.filter(state__in=LINKED_STATES, receiver_person__isnull=True),
@@ -344,19 +352,13 @@ def on_person_deleted(events: Sequence[OutboxEvent]) -> None:
     unlinked = []
     for row in sent:
         share, person = by_id.get(row[0]), receivers.get(row[2])
-        if share is None or person is None or share.receiver_tag is None:
+        if share is None or person is None:
             continue  # the share stopped, or the receiving profile went too
         if ShareLink.objects.filter(
             share=share, receiver_person_id=person.pk, state__in=LINKED_STATES
         ).exists():
             continue  # linked again meanwhile (a merge, a new match): the tag stays
-        # Reported once: a replayed event finds the tag already gone.
-        if tag_remove(
-            nation=share.receiver,
-            actor=Actor.share(share.pk),
-            person=person,
-            name=share.receiver_tag.name,
-        ):
+        if _take_shared_tag_off(share, person):  # reported once: a replay finds it gone
             unlinked.append(row)
     unlinked_event(unlinked, reason="profile_deleted")
 

@@ -13,12 +13,11 @@ from tagshare.idlists import many_ids
 from tagshare.nations.actors import Actor, check_acts_in
 from tagshare.nations.models import Nation
 from tagshare.outbox import services as outbox
-from tagshare.outbox.models import EventKind, OutboxEvent
+from tagshare.outbox.models import EventKind
 from tagshare.tags.models import Tag, Tagging
 from tagshare.tags.services import clean_tag_name, guard_owned, tag_get_or_create
 
 _TAGGING = Table.of(Tagging, with_id=False)
-_EVENT = Table.of(OutboxEvent, with_id=False).without("last_error")
 
 
 def tags_bulk_apply(*, nation: Nation, actor: Actor, pairs: Iterable[tuple[int, str]]) -> int:
@@ -50,16 +49,15 @@ def tags_bulk_apply(*, nation: Nation, actor: Actor, pairs: Iterable[tuple[int, 
                 )
                 new = [pid for pid in chunk if pid not in have]
                 store.insert(_TAGGING, [(tag.pk, pid, stamp) for pid in new])
-                store.insert(
-                    _EVENT,
+                outbox.emit_rows(
                     [
-                        (nation.pk, pid, EventKind.TAG_APPLIED.value, payload, stamp, None, 0, None)
+                        outbox.event_row(
+                            nation.pk, pid, EventKind.TAG_APPLIED.value, payload, stamp
+                        )
                         for pid in new
-                    ],
+                    ]
                 )
                 created += len(new)
-        if created:
-            transaction.on_commit(outbox._wake)
     return created
 
 
