@@ -23,6 +23,7 @@ from typing import Any
 from django.db import IntegrityError, OperationalError, connection, models, transaction
 from django.utils import timezone
 
+from tagshare import jsontext
 from tagshare.dbcopy import RowStore, Table, store_for_connection
 from tagshare.errors import Conflict, ValidationFailed
 from tagshare.matching.normalise import match_keys
@@ -498,7 +499,7 @@ def _write_batch(
     emails: list[tuple[Any, ...]] = []
     changes: list[tuple[Any, ...]] = []
     events: list[tuple[Any, ...]] = []
-    dumps = json.dumps
+    dumps = jsontext.dumps
     nation_id = nation.pk
     source_json, share_json = dumps(source), dumps(share_id)
     created_kind = EventKind.PERSON_CREATED.value

@@ -9,15 +9,16 @@ so the caller can say why, rather than dropped silently.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models.base import ModelState
 from django.utils import timezone
 
+from tagshare import jsontext
 from tagshare.dbcopy import Table, store_for_connection
 from tagshare.idlists import many_ids, many_texts
 from tagshare.matching.normalise import match_keys
@@ -32,6 +33,7 @@ from tagshare.people.services import KEY_SOURCE_FIELDS, supporter_status_for_lev
 
 _CHANGE = Table.of(PersonChange, with_id=True)
 _EMAIL = Table.of(PersonEmail, with_id=False)
+_SCRATCH = "person_update_rows"  # a temporary table, one statement's rows at a time
 
 
 @dataclass
@@ -53,27 +55,67 @@ class Refused:
 def people_for_update(ids: Iterable[int]) -> dict[int, Person]:
     """The profiles with these ids, row-locked in id order (so two writers cannot deadlock).
 
-    Built from plain rows rather than through `Model.from_db`: for the thousands of profiles of
-    a sync batch, Django's per-instance `__init__` (100 columns, signals) cost more than the
-    query. The instances are complete — every concrete column, database converters applied —
-    and are only read and written back through `people_bulk_update`.
+    Built from plain rows rather than through `Model.from_db` or a values() queryset: for the
+    thousands of profiles of a sync batch, Django's per-instance `__init__` (100 columns,
+    signals) and its per-value converter loop cost more than the query. The instances are
+    complete — every concrete column, with the database's converters applied — and are only
+    read and written back through `people_bulk_update`.
     """
-    names = [f.attname for f in Person._meta.concrete_fields]
-    rows = (
+    query = (
         Person.objects.select_for_update()
         .filter(pk__in=many_ids(ids))
         .order_by("pk")
-        .values_list(*names)
+        .values_list(*_LOADED)
     )
+    sql, params = query.query.get_compiler(using=query.db).as_sql()
+    converters = _converters()
     people: dict[int, Person] = {}
-    for row in rows:
-        person = Person.__new__(Person)
-        person.__dict__.update(zip(names, row, strict=True))
-        person._state = ModelState()
-        person._state.adding = False
-        person._state.db = rows.db
-        people[person.pk] = person
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            if converters:
+                row = list(row)
+                for at, convert in converters:
+                    row[at] = convert(row[at])
+            person = Person.__new__(Person)
+            person.__dict__.update(zip(_LOADED, row, strict=True))
+            person._state = ModelState()
+            person._state.adding = False
+            person._state.db = query.db
+            people[person.pk] = person
     return people
+
+
+_LOADED = [f.attname for f in Person._meta.concrete_fields]
+
+
+def _converters() -> list[tuple[int, Callable[[Any], Any]]]:
+    """(position, function) for each loaded column the database hands back in another form:
+    the JSON documents (parsed here with orjson), and on SQLite dates, times and booleans."""
+    from django.db import models
+
+    out: list[tuple[int, Callable[[Any], Any]]] = []
+    for at, column_field in enumerate(Person._meta.concrete_fields):
+        if isinstance(column_field, models.JSONField):
+            out.append((at, _json_value))
+            continue
+        column = column_field.get_col(Person._meta.db_table)
+        chain = connection.ops.get_db_converters(column) + column_field.get_db_converters(
+            connection
+        )
+        if chain:
+            out.append((at, partial(_convert, chain, column)))
+    return out
+
+
+def _json_value(value: Any) -> Any:
+    return jsontext.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _convert(chain: list[Any], column: Any, value: Any) -> Any:
+    for converter in chain:
+        value = converter(value, column, connection)
+    return value
 
 
 def people_bulk_update(
@@ -115,7 +157,7 @@ def people_bulk_update(
                     actor.source,
                     actor.user_id,
                     actor.share_id,
-                    json.dumps(history),
+                    jsontext.dumps(history),
                     stamp,
                 )
             )
@@ -127,7 +169,11 @@ def people_bulk_update(
             }
             events.append(
                 outbox_services.event_row(
-                    nation.pk, person.pk, EventKind.PERSON_UPDATED.value, json.dumps(payload), stamp
+                    nation.pk,
+                    person.pk,
+                    EventKind.PERSON_UPDATED.value,
+                    jsontext.dumps(payload),
+                    stamp,
                 )
             )
         _update_rows(written)
@@ -295,19 +341,12 @@ def _scope(write: Write, columns: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _cast_type(field: Any) -> str:
-    """The type a VALUES parameter is cast to. Text stays `text`: an explicit `::varchar(n)`
-    would cut a long value silently, where assigning text to the column raises."""
-    db_type = str(field.db_type(connection))
-    return "text" if db_type.startswith("varchar") else db_type
-
-
 def _adapter(field: Any) -> Any:
     """A fast value -> database value converter for one column (get_db_prep_save is slow)."""
     from django.db import models
 
     if isinstance(field, models.JSONField):
-        return json.dumps
+        return jsontext.dumps
     if isinstance(field, models.DateTimeField):
         return connection.ops.adapt_datetimefield_value
     if isinstance(field, models.DateField):
@@ -332,42 +371,73 @@ def _columns_for(history: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def _update_rows(written: list[tuple[Person, dict[str, Any]]]) -> None:
-    quote = connection.ops.quote_name
-    table = quote(Person._meta.db_table)
     fields = {f.column: f for f in Person._meta.concrete_fields}
     groups: dict[tuple[str, ...], list[Person]] = {}
     for person, history in written:
         groups.setdefault(_columns_for(history), []).append(person)
+    if connection.vendor == "postgresql":
+        _update_rows_copied(groups, fields)
+        return
+    quote = connection.ops.quote_name
+    table = quote(Person._meta.db_table)
     with connection.cursor() as cursor:
         for columns, people in groups.items():
-            plan = [(fields[c].attname, _adapter(fields[c])) for c in columns]
-            rows = [
-                [
-                    adapt(getattr(p, attname)) if adapt else getattr(p, attname)
-                    for attname, adapt in plan
-                ]
-                + [p.pk]
-                for p in people
-            ]
-            if connection.vendor == "postgresql":
-                # One statement per chunk instead of one per row: the round trips and per-row
-                # statement overhead were most of a sync worker's time.
-                casts = [f"%s::{_cast_type(fields[c])}" for c in columns] + ["%s::bigint"]
-                row_sql = "(" + ", ".join(casts) + ")"
-                names = ", ".join(quote(c) for c in (*columns, "id"))
-                sets = ", ".join(f"{quote(c)} = v.{quote(c)}" for c in columns)
-                chunk = 60_000 // (len(columns) + 1)  # PostgreSQL takes at most 65,535 parameters
-                for start in range(0, len(rows), chunk):
-                    part = rows[start : start + chunk]
-                    cursor.execute(
-                        f"UPDATE {table} AS p SET {sets} FROM (VALUES "
-                        + ", ".join([row_sql] * len(part))
-                        + f") AS v({names}) WHERE p.id = v.id",
-                        [value for row in part for value in row],
-                    )
-            else:
-                assignments = ", ".join(f"{quote(c)} = %s" for c in columns)
-                cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)
+            # SQLite maintains only the indexes of the columns SET: one statement per set.
+            assignments = ", ".join(f"{quote(c)} = %s" for c in columns)
+            cursor.executemany(
+                f"UPDATE {table} SET {assignments} WHERE id = %s", _rows(people, columns, fields)
+            )
+
+
+def _update_rows_copied(groups: Mapping[tuple[str, ...], list[Person]], fields: Any) -> None:
+    """PostgreSQL: COPY the rows into a scratch table, then one UPDATE … FROM it.
+
+    Three times faster than an UPDATE … FROM (VALUES …) of parameters, which PostgreSQL parses
+    and plans as one huge statement. Each row keeps its group (the columns it touched); a column
+    only some groups touched keeps its value in the others. PostgreSQL writes a whole new row
+    version whatever is SET, and the indexed `updated_at` changes anyway, so one statement
+    costs no more index entries than one per group.
+    """
+    quote = connection.ops.quote_name
+    table = quote(Person._meta.db_table)
+    every = sorted({c for columns in groups for c in columns})
+    numbered = list(enumerate(groups.items()))
+    rows: list[list[Any]] = []
+    for number, (columns, people) in numbered:
+        spread = [every.index(c) for c in columns]
+        for row in _rows(people, columns, fields):
+            full: list[Any] = [None] * len(every)
+            for at, value in zip(spread, row, strict=False):
+                full[at] = value
+            rows.append([*full, row[-1], number])
+    sets = []
+    for column in every:
+        takers = [str(n) for n, (columns, _) in numbered if column in columns]
+        value = f"v.{quote(column)}"
+        if len(takers) < len(numbered):
+            value = f"CASE WHEN v.update_group IN ({', '.join(takers)}) THEN {value} ELSE p.{quote(column)} END"
+        sets.append(f"{quote(column)} = {value}")
+    names = ", ".join(quote(c) for c in (*every, "id"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_SCRATCH} ON COMMIT DROP AS "
+            f"SELECT {names}, 0::smallint AS update_group FROM {table} WITH NO DATA"
+        )
+        store_for_connection().insert(Table(_SCRATCH, (*every, "id", "update_group")), rows)
+        cursor.execute(
+            f"UPDATE {table} AS p SET {', '.join(sets)} FROM {_SCRATCH} AS v WHERE p.id = v.id"
+        )
+        cursor.execute(f"DROP TABLE {_SCRATCH}")
+
+
+def _rows(people: list[Person], columns: tuple[str, ...], fields: Any) -> list[list[Any]]:
+    """The people's values of these columns, ready for the database, then their id."""
+    plan = [(fields[c].attname, _adapter(fields[c])) for c in columns]
+    return [
+        [adapt(getattr(p, attname)) if adapt else getattr(p, attname) for attname, adapt in plan]
+        + [p.pk]
+        for p in people
+    ]
 
 
 def _reindex_emails(
