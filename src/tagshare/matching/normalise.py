@@ -71,9 +71,13 @@ PHONE_KEY_COLUMNS = ("phone_key", "mobile_key", "work_phone_key")
 
 def match_keys(values: dict[str, object], region: str) -> dict[str, str]:
     """The stored match keys for a profile's values (missing fields give "")."""
-    keys: dict[str, str] = {}
-    for column, source in KEY_SOURCES.items():
-        raw = values.get(source)
-        text = raw if isinstance(raw, str) else ""
-        keys[column] = phone_key(text, region) if column in PHONE_KEY_COLUMNS else name_key(text)
-    return keys
+    return {
+        column: match_key(column, values.get(source), region)
+        for column, source in KEY_SOURCES.items()
+    }
+
+
+def match_key(column: str, raw: object, region: str) -> str:
+    """One stored match key: it depends on its own source field only (and the region)."""
+    text = raw if isinstance(raw, str) else ""
+    return phone_key(text, region) if column in PHONE_KEY_COLUMNS else name_key(text)

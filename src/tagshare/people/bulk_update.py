@@ -21,7 +21,7 @@ from django.utils import timezone
 from tagshare import jsontext
 from tagshare.dbcopy import Table, store_for_connection
 from tagshare.idlists import many_ids, many_texts
-from tagshare.matching.normalise import match_keys
+from tagshare.matching.normalise import KEY_SOURCES, match_key
 from tagshare.nations.actors import Actor, check_acts_in
 from tagshare.nations.models import Nation
 from tagshare.outbox import services as outbox_services
@@ -29,7 +29,7 @@ from tagshare.outbox.hlc import Version, clock
 from tagshare.outbox.models import EventKind
 from tagshare.people import catalog, values
 from tagshare.people.models import Person, PersonChange, PersonEmail
-from tagshare.people.services import KEY_SOURCE_FIELDS, supporter_status_for_level
+from tagshare.people.services import supporter_status_for_level
 
 _CHANGE = Table.of(PersonChange, with_id=True)
 _EMAIL = Table.of(PersonEmail, with_id=False)
@@ -210,10 +210,14 @@ def _apply(write: Write, nation: Nation) -> dict[str, Any]:
     if not history:
         return history
     person.field_versions = stored
-    if history.keys() & KEY_SOURCE_FIELDS:
-        sources = {name: values.read(person, name) for name in KEY_SOURCE_FIELDS}
-        for column, key in match_keys(sources, nation.default_region).items():
-            setattr(person, column, key)
+    for column, source in KEY_SOURCES.items():
+        # Each key depends on its own field only: the others stay as the write path left them.
+        if source in history:
+            setattr(
+                person,
+                column,
+                match_key(column, values.read(person, source), nation.default_region),
+            )
     if "support_level" in history:
         status = supporter_status_for_level(person.support_level)
         if status is not None:
@@ -363,8 +367,7 @@ def _columns_for(history: Mapping[str, Any]) -> tuple[str, ...]:
             columns.extend(catalog.address_columns(name).values())
         else:
             columns.append(name)
-    if history.keys() & KEY_SOURCE_FIELDS:
-        columns.extend(match_keys({}, "US"))
+    columns.extend(column for column, source in KEY_SOURCES.items() if source in history)
     if "support_level" in history:
         columns.append("is_supporter")
     return tuple(sorted(columns))
