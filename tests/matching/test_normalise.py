@@ -3,8 +3,16 @@
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tagshare.matching.normalise import date_key, email_key, name_key, phone_key
+from tagshare.matching.normalise import (
+    date_key,
+    email_key,
+    library_phone_key,
+    name_key,
+    phone_key,
+)
 
 
 @pytest.mark.parametrize(
@@ -33,6 +41,24 @@ def test_phones_use_the_nations_region_and_unreadable_ones_take_no_part():
     assert phone_key("020 7946 0958", "GB") == "+442079460958"
     assert phone_key("12", "US") == ""
     assert phone_key("call me", "US") == ""
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    phone=st.one_of(
+        st.text(alphabet="0123456789 ()-.+", min_size=1, max_size=20),
+        st.builds(
+            lambda lead, digits, sep: lead + sep.join([digits[:3], digits[3:6], digits[6:]]),
+            st.sampled_from(["", "+1", "+1 ", "1 ", "(", "+", "+ 1", "011 "]),
+            st.text(alphabet="0123456789", min_size=10, max_size=10),
+            st.sampled_from([" ", "-", ".", ") ", "", "  "]),
+        ),
+    ),
+    region=st.sampled_from(["US", "CA", "PR", "JM"]),
+)
+def test_the_fast_reading_of_north_american_numbers_agrees_with_the_library(phone, region):
+    phone_key.cache_clear()
+    assert phone_key(phone, region) == (library_phone_key(phone, region) if phone.strip() else "")
 
 
 def test_emails_and_dates():

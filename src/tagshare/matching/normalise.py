@@ -6,6 +6,7 @@ Pure functions, no database: the write path stores these keys, imports compute t
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -32,11 +33,32 @@ def name_key(name: str | None) -> str:
     return " ".join("".join(kept).split())
 
 
+# The North American Numbering Plan: a ten-digit national number whose area code starts 2-9.
+_NANP_REGIONS = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
+_FORMATTING = str.maketrans("", "", " ()-.")
+_NANP_NATIONAL = re.compile(r"[2-9][0-9]{9}")
+
+
 @lru_cache(maxsize=65536)
 def phone_key(phone: str | None, region: str = "US") -> str:
     """E.164 in the nation's default region; "" when it cannot be read (it then takes no part)."""
     if not phone or not phone.strip():
         return ""
+    if region in _NANP_REGIONS:
+        # Most numbers of a North American file are ten digits, maybe after +1, in spaces,
+        # brackets, dashes or dots: read those here, 20 times faster than the library (which
+        # gives the same answer: a test checks). Anything else (letters, an extension, a
+        # leading 1 without +, another country) is the library's to read.
+        digits = phone.translate(_FORMATTING)
+        if digits.startswith("+1"):
+            digits = digits[2:]
+        if _NANP_NATIONAL.fullmatch(digits) and len(phone) <= 64:
+            return "+1" + digits
+    return library_phone_key(phone, region)
+
+
+def library_phone_key(phone: str, region: str) -> str:
+    """phone_key as the phonenumbers library reads it (every number phone_key does not)."""
     try:
         parsed = phonenumbers.parse(phone, region)
     except phonenumbers.NumberParseException:
