@@ -67,7 +67,8 @@ def people_for_update(ids: Iterable[int]) -> dict[int, Person]:
         .order_by("pk")
         .values_list(*_LOADED)
     )
-    sql, params = query.query.get_compiler(using=query.db).as_sql()
+    db = query.db  # a property that asks the database router: once, not per row
+    sql, params = query.query.get_compiler(using=db).as_sql()
     converters = _converters()
     people: dict[int, Person] = {}
     with connection.cursor() as cursor:
@@ -81,7 +82,7 @@ def people_for_update(ids: Iterable[int]) -> dict[int, Person]:
             person.__dict__.update(zip(_LOADED, row, strict=True))
             person._state = ModelState()
             person._state.adding = False
-            person._state.db = query.db
+            person._state.db = db
             people[person.pk] = person
     return people
 

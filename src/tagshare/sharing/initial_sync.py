@@ -431,7 +431,7 @@ def _reconcile_chunk(share: TagShare, ids: list[int]) -> int:
 
 def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
     """Field by field for each pair (SPEC §5.3); the links become `synced` in the same transaction."""
-    getters = [(name, values.stored_getter(name)) for name in share.synced_fields]
+    stored = values.StoredColumns(share.synced_fields)
     ids = [pid for link in links for pid in (link.sender_person_id, link.receiver_person_id) if pid]
     # Locked (in id order, like the drainer) so a local write committed meanwhile is not
     # overwritten with the versions read here.
@@ -456,9 +456,7 @@ def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
             continue
         r_write = Write(receiver, {}, {})
         s_write = Write(sender, {}, {})
-        for name, stored in getters:
-            if stored(sender) == stored(receiver):
-                continue  # most fields of a pair: decided without building either value
+        for name in stored.differing(sender, receiver):
             sv, rv = values.read(sender, name), values.read(receiver, name)
             if values.same(sv, rv):
                 continue
