@@ -21,6 +21,7 @@ from typing import Any
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from tagshare.gcpause import collector_paused
 from tagshare.idlists import inline_ids, many_ids
 from tagshare.matching import engine
 from tagshare.matching.models import MatchIncoming, MatchIncomingEmail, MatchResult, MatchStatus
@@ -412,7 +413,7 @@ def _threads() -> int:
 def _reconcile_chunk(share: TagShare, ids: list[int]) -> int:
     for attempt in range(RETRIES):
         try:
-            with transaction.atomic():
+            with collector_paused(), transaction.atomic():
                 links = list(
                     ShareLink.objects.select_for_update()
                     .filter(pk__in=many_ids(ids), state=LinkState.MATCHED)
