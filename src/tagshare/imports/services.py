@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from tagshare import gcpause
 from tagshare.errors import DomainError, NotFound, ValidationFailed
 from tagshare.imports import reader
 from tagshare.imports.models import ImportJob, ImportStatus
@@ -105,7 +106,12 @@ def import_run(
     if job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
         return job
     actor = actor or (Actor.importer(job.created_by) if job.created_by else Actor.importer())
-    report = progress or (lambda phase, done, total: None)
+    told = progress or (lambda phase, done, total: None)
+
+    def report(phase: str, done: int, total: int) -> None:
+        gcpause.sweep()  # every 10,000 rows or so: see collector_paused below
+        told(phase, done, total)
+
     _save(job, status=ImportStatus.RUNNING, started_at=timezone.now(), phase="reading")
     path = Path(job.path)
     try:
@@ -133,7 +139,7 @@ def import_run(
     tally = _Tally()
     spool = _Spool(path.with_suffix(".rows"))
     try:
-        with transaction.atomic():
+        with gcpause.collector_paused(), transaction.atomic():
             run = engine.run_create(nation=job.nation, id_fields=id_fields)
             valid = engine.stage_values(
                 run, _valid_rows(path, mapping, tally, report, spool, job.nation.default_region)

@@ -191,7 +191,7 @@ def create_missing(share: TagShare, *, batch: int = BATCH) -> list[int]:
     created: list[int] = []
     after = 0  # keyset: the index (share, state, id) is read from here, past the done links
     while True:
-        with transaction.atomic():
+        with collector_paused(), transaction.atomic():
             links = list(
                 ShareLink.objects.select_for_update()
                 .filter(share=share, state=LinkState.NOT_FOUND, id__gt=after)
