@@ -25,6 +25,14 @@ Address = dict[str, str]
 
 _email_validator = EmailValidator()
 MAX_EMAIL_LENGTH = 254  # RFC 5321's limit, and the email index column's width
+# Most addresses of a file: a dot-atom of letters, digits and _+- before the @, host labels that
+# start and end with a letter or digit, a TLD of letters. Every address this matches is one
+# Django's EmailValidator accepts (a property test checks), and matching it is several times
+# cheaper; the others go through the validator.
+PLAIN_EMAIL = re.compile(
+    r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
 _url_validator = URLValidator(schemes=["http", "https"])
 _PHONE_CHARS = re.compile(r"^[0-9+\-().\s/xXextEXT#*]+$")
 _TRUE = {"1", "true", "yes", "y", "t", "on"}
@@ -67,10 +75,11 @@ def clean_value(spec: FieldSpec, raw: Value) -> Value:
             raise ValueError(
                 f"is longer than {MAX_EMAIL_LENGTH} characters (the most an address can have)"
             )
-        try:
-            _email_validator(text)
-        except DjangoValidationError:
-            raise ValueError(f"{text!r} is not a valid email address") from None
+        if not PLAIN_EMAIL.fullmatch(text):  # the plain ones pass Django's check: skip it
+            try:
+                _email_validator(text)
+            except DjangoValidationError:
+                raise ValueError(f"{text!r} is not a valid email address") from None
     elif spec.kind is Kind.PHONE:
         if not _PHONE_CHARS.match(text) or not any(c.isdigit() for c in text):
             raise ValueError(f"{text!r} is not a phone number")
