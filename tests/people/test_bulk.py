@@ -355,3 +355,27 @@ def test_bulk_update_never_cuts_a_value_short(nation, make_person):
     else:
         people_bulk_update(nation=nation, actor=Actor.system(), writes=[write])
         assert Person.objects.get(pk=person.pk).suffix == "x" * 60
+
+
+def test_locked_profiles_read_exactly_as_the_orm_reads_them(nation):
+    from django.db import transaction
+
+    from tagshare.people.bulk_update import people_for_update
+
+    person = services.person_create(
+        nation=nation,
+        actor=Actor.system(),
+        values_in={
+            "first_name": "Ada",
+            "birthdate": "1990-02-03",
+            "email_opt_in": True,
+            "home_address": {"city": "Chicago", "state": "IL"},
+        },
+    )
+    with transaction.atomic():
+        assert people_for_update([]) == {}
+        loaded = people_for_update([person.pk])[person.pk]
+    expected = Person.objects.get(pk=person.pk)
+    for field in Person._meta.concrete_fields:
+        got, want = getattr(loaded, field.attname), getattr(expected, field.attname)
+        assert (got, type(got)) == (want, type(want)), field.attname

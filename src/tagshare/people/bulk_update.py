@@ -61,6 +61,9 @@ def people_for_update(ids: Iterable[int]) -> dict[int, Person]:
     complete — every concrete column, with the database's converters applied — and are only
     read and written back through `people_bulk_update`.
     """
+    ids = list(ids)
+    if not ids:
+        return {}  # an empty IN has no SQL form on SQLite: the compiler refuses it
     query = (
         Person.objects.select_for_update()
         .filter(pk__in=many_ids(ids))
