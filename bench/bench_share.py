@@ -6,8 +6,9 @@
 
 About half of the sender's tagged people exist in the receiving nation (bench/world.py), the
 share syncs data and the receiver accepts with `accept_all`. Prints the split by phase
-(matching and links, tags, field reconciliation), the plain-SQL floor measured in the same run,
-and peak memory. The database is wiped first.
+(matching and links, tags, field reconciliation), two plain-SQL floors measured in the same run
+(the matching join, and the reconciliation's writes done set-based and rolled back), and peak
+memory. The database is wiped first.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     results["sync"] = _bench_sync(sender, receiver, admins)
     results["reconcile_idle"] = _bench_reconcile_idle()
     results["floor"] = _bench_floor(receiver, sender)
+    results["write_floor"] = _bench_write_floor()
     results["ratio_to_floor"] = round(
         results["sync"]["seconds"] / max(results["floor"]["seconds"], 1e-6), 1
     )
@@ -100,6 +102,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  counts: {s['counts']}, taggings {s['taggings']:,}")
         print(
             f"  floor (plain join on the match keys): {results['floor']['seconds']} s; ratio {results['ratio_to_floor']}x"
+        )
+        w = results["write_floor"]
+        print(
+            f"  write floor (each matched receiver rewritten, one history row and one event each, "
+            f"set-based, rolled back): {w['seconds']} s for {w['pairs']:,} pairs; "
+            f"reconciling took {round(s['phases'].get('reconciling', 0) / max(w['seconds'], 1e-6), 1)}x that"
         )
         print(f"  reconciliation with nothing to do: {results['reconcile_idle']['seconds']} s")
         print(f"  peak RSS {results['peak_rss_mib']} MiB")
@@ -198,6 +206,81 @@ def _bench_sync(sender: Any, receiver: Any, admins: tuple[Any, Any]) -> dict[str
         "counts": tagged,
         "taggings": share_taggings_count(share),
     }
+
+
+# Fields the write floor's history documents carry: about as many as a reconciled pair changes.
+_FLOOR_FIELDS = ("email1", "first_name", "last_name", "mobile")
+
+
+def _bench_write_floor() -> dict[str, Any]:
+    """The least the reconciliation's writes can cost, set-based: every matched receiving
+    profile rewritten with its sender's synced columns and versions, one history row and one
+    outbox event each, in three statements — then rolled back. It leaves out what the real
+    reconciliation must also do (deciding field by field, the sender side's writes, emails and
+    IDs held elsewhere, match keys), so it is a floor, not a design."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from tagshare.people import catalog
+    from tagshare.sharing.models import TagShare
+
+    share = TagShare.objects.get()
+    columns: list[str] = []
+    for name in share.synced_fields:
+        spec = catalog.BY_NAME[name]
+        columns.extend(catalog.address_columns(name).values() if spec.is_address else [name])
+    pg = connection.vendor == "postgresql"
+    obj = "jsonb_build_object" if pg else "json_object"
+    version = (
+        (lambda f: f"s.field_versions -> '{f}'")
+        if pg
+        else (lambda f: f"json_extract(s.field_versions, '$.{f}')")
+    )
+    doc = (
+        f"{obj}("
+        + ", ".join(
+            f"'{f}', {obj}('old', r.{f}, 'new', s.{f}, 'version', {version(f)})"
+            for f in _FLOOR_FIELDS
+        )
+        + ")"
+    )
+    pairs = (
+        "FROM sharing_sharelink l JOIN people_person s ON s.id = l.sender_person_id "
+        "JOIN people_person r ON r.id = l.receiver_person_id "
+        "WHERE l.share_id = %(share)s AND l.state = 'synced' AND l.rule <> 'created'"
+    )
+    params = {
+        "share": share.pk,
+        "nation": share.receiver_id,
+        "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+    }
+    sets = ", ".join(f"{c} = s.{c}" for c in (*columns, "field_versions"))
+    common.log("write floor: the reconciliation's writes, set-based …")
+    with transaction.atomic(), connection.cursor() as cursor:
+        started = time.perf_counter()
+        cursor.execute(
+            f"UPDATE people_person AS r SET {sets}, updated_at = %(now)s "
+            "FROM sharing_sharelink l JOIN people_person s ON s.id = l.sender_person_id "
+            "WHERE l.share_id = %(share)s AND l.state = 'synced' AND l.rule <> 'created' "
+            "AND r.id = l.receiver_person_id",
+            params,
+        )
+        count = cursor.rowcount
+        cursor.execute(
+            "INSERT INTO people_personchange (nation_id, person_id, kind, source, share_id, "
+            f"changes, created_at) SELECT %(nation)s, r.id, 'share', 'share', %(share)s, {doc}, "
+            f"%(now)s {pairs}",
+            params,
+        )
+        cursor.execute(
+            "INSERT INTO outbox_outboxevent (nation_id, person_id, kind, payload, created_at, "
+            f"attempts) SELECT %(nation)s, r.id, 'person.updated', {obj}('fields', "
+            f"{obj}('email1', 1), 'source', 'share', 'share_id', %(share)s), %(now)s, 0 {pairs}",
+            params,
+        )
+        seconds = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return {"seconds": round(seconds, 2), "pairs": count}
 
 
 def _bench_reconcile_idle() -> dict[str, Any]:

@@ -45,7 +45,7 @@ def test_import_benchmark_imports_and_reimports(tmp_path):
 
 def test_share_benchmark_reports_its_phases(tmp_path):
     out = _run("bench_share.py", "--people", "300", tmp_path=tmp_path)
-    for label in ("matching", "tagging", "reconciling", "floor", "nothing to do"):
+    for label in ("matching", "tagging", "reconciling", "floor", "write floor", "nothing to do"):
         assert label in out
 
 
