@@ -414,9 +414,10 @@ def _update_rows_copied(groups: Mapping[tuple[str, ...], list[Person]], fields: 
         spread = [every.index(c) for c in columns]
         for row in _rows(people, columns, fields):
             full: list[Any] = [None] * len(every)
-            for at, value in zip(spread, row, strict=False):
+            *own, person_id = row
+            for at, value in zip(spread, own, strict=True):
                 full[at] = value
-            rows.append([*full, row[-1], number])
+            rows.append([*full, person_id, number])
     sets = []
     for column in every:
         takers = [str(n) for n, (columns, _) in numbered if column in columns]
