@@ -418,6 +418,8 @@ def _reconcile_chunk(share: TagShare, ids: list[int]) -> int:
                     ShareLink.objects.select_for_update()
                     .filter(pk__in=many_ids(ids), state=LinkState.MATCHED)
                     .order_by("id")
+                    # What reconcile_links reads: not the candidates document or the times.
+                    .only("id", "sender_person_id", "receiver_person_id", "state", "reason")
                 )
                 if links:
                     reconcile_links(share, links)
