@@ -13,6 +13,7 @@ from tagshare.matching.normalise import (
     library_phone_key,
     name_key,
     phone_key,
+    unicode_name_key,
 )
 
 
@@ -60,6 +61,12 @@ def test_phones_use_the_nations_region_and_unreadable_ones_take_no_part():
 def test_the_fast_reading_of_north_american_numbers_agrees_with_the_library(phone, region):
     phone_key.cache_clear()
     assert phone_key(phone, region) == (library_phone_key(phone, region) if phone.strip() else "")
+
+
+@settings(max_examples=1000, deadline=None)
+@given(name=st.text(alphabet=st.characters(max_codepoint=127), max_size=30))
+def test_the_shortcut_for_ascii_names_follows_the_rule(name):
+    assert name_key(name) == unicode_name_key(name)
 
 
 def test_emails_and_dates():

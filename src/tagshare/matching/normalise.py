@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import string
 import unicodedata
 from functools import lru_cache
 
@@ -17,10 +18,22 @@ def email_key(email: str | None) -> str:
     return (email or "").strip().lower()
 
 
+_ASCII_PUNCTUATION = str.maketrans("", "", string.punctuation)
+
+
 def name_key(name: str | None) -> str:
     """Case-folded, accents and punctuation stripped, white space collapsed: "Zoë  O'Brien" -> "zoe obrien"."""
     if not name:
         return ""
+    if name.isascii():
+        # The same rule for plain ASCII, without the per-character loop: NFKD changes nothing,
+        # and ASCII's punctuation and symbols are exactly string.punctuation (a test checks).
+        return " ".join(name.lower().translate(_ASCII_PUNCTUATION).split())
+    return unicode_name_key(name)
+
+
+def unicode_name_key(name: str) -> str:
+    """name_key for any text, character by character (the rule; ASCII takes a shortcut)."""
     decomposed = unicodedata.normalize("NFKD", name.casefold())
     kept = []
     for char in decomposed:
