@@ -19,15 +19,21 @@ def _write(person, **changes):
     person_update(nation=person.nation, actor=Actor.system(), person=_get(person), changes=changes)
 
 
+def _share_then_merge(share_and_accept, nation, *, keep, other):
+    """Share with accept_all, let the initial sync settle, then merge `other` into `keep`."""
+    share = share_and_accept(sync_option="accept_all")
+    drain_until_idle()
+    person_merge(nation=nation, actor=Actor.system(), keep=_get(keep), other=_get(other))
+    return share
+
+
 def test_a_receiving_profile_merged_away_hands_its_link_to_the_kept_one(
     receiver, tagged, make_person, share_and_accept
 ):
     gone = make_person(receiver, email1="a@x.org")
     kept = make_person(receiver, email1="ann@work.org", first_name="Ann")
     there = tagged(email1="a@x.org")
-    share = share_and_accept(sync_option="accept_all")
-    drain_until_idle()
-    person_merge(nation=receiver, actor=Actor.system(), keep=_get(kept), other=_get(gone))
+    share = _share_then_merge(share_and_accept, receiver, keep=kept, other=gone)
     link = ShareLink.objects.get(share=share)
     assert (link.receiver_person_id, link.state) == (kept.pk, LinkState.SYNCED)
     assert person_tags(_get(kept)) == ["north:climate"]
@@ -43,9 +49,7 @@ def test_two_linked_receiving_profiles_merged_leave_the_sender_with_an_ambiguous
     kept = make_person(receiver, email1="b@x.org")
     first = tagged(email1="a@x.org")
     second = tagged(email1="b@x.org")
-    share = share_and_accept(sync_option="accept_all")
-    drain_until_idle()
-    person_merge(nation=receiver, actor=Actor.system(), keep=_get(kept), other=_get(gone))
+    share = _share_then_merge(share_and_accept, receiver, keep=kept, other=gone)
     duplicate = ShareLink.objects.get(share=share, sender_person=first)
     assert duplicate.state == LinkState.AMBIGUOUS
     assert duplicate.receiver_person_id is None and duplicate.candidates == [kept.pk]
@@ -60,9 +64,7 @@ def test_a_sending_profile_merged_away_hands_its_link_to_the_kept_one(
     here = make_person(receiver, email1="a@x.org")
     gone = tagged(email1="a@x.org")
     kept = make_person(sender, email1="ann@home.org")
-    share = share_and_accept(sync_option="accept_all")
-    drain_until_idle()
-    person_merge(nation=sender, actor=Actor.system(), keep=_get(kept), other=_get(gone))
+    share = _share_then_merge(share_and_accept, sender, keep=kept, other=gone)
     link = ShareLink.objects.get(share=share)
     assert (link.sender_person_id, link.receiver_person_id) == (kept.pk, here.pk)
     assert link.state == LinkState.SYNCED
@@ -79,8 +81,6 @@ def test_when_both_sending_profiles_are_linked_the_kept_ones_link_stands(
     mine = make_person(receiver, email1="b@x.org")
     gone = tagged(email1="a@x.org")
     kept = tagged(email1="b@x.org")
-    share = share_and_accept(sync_option="accept_all")
-    drain_until_idle()
-    person_merge(nation=sender, actor=Actor.system(), keep=_get(kept), other=_get(gone))
+    share = _share_then_merge(share_and_accept, sender, keep=kept, other=gone)
     [link] = ShareLink.objects.filter(share=share)
     assert (link.sender_person_id, link.receiver_person_id) == (kept.pk, mine.pk)

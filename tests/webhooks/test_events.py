@@ -158,13 +158,20 @@ def test_a_profile_the_share_creates_is_linked_and_its_fields_synced(
     assert {"email1", "first_name"} <= set(created[0]["fields"])
 
 
+def _settled(coalition, hook, *nations, event=None):
+    """The coalition's share with its initial sync drained, and an endpoint on each nation
+    given (for `event` only, or for every event)."""
+    share = coalition.shared()
+    drain_until_idle()
+    for nation in nations:
+        hook(nation, *([event] if event else []))
+    return share
+
+
 def test_a_synced_edit_sends_field_synced_to_the_nation_whose_profile_changed(
     coalition, hook, inbox
 ):
-    share = coalition.shared()
-    drain_until_idle()
-    hook(coalition.alpha, "field.synced")
-    hook(coalition.beta, "field.synced")
+    share = _settled(coalition, hook, coalition.alpha, coalition.beta, event="field.synced")
     person_update(
         nation=coalition.alpha,
         actor=Actor.system(),
@@ -184,10 +191,7 @@ def test_a_synced_edit_sends_field_synced_to_the_nation_whose_profile_changed(
 
 
 def test_untagging_sends_profile_unlinked_to_both(coalition, hook, inbox):
-    share = coalition.shared()
-    drain_until_idle()
-    hook(coalition.alpha, "profile.unlinked")
-    hook(coalition.beta, "profile.unlinked")
+    share = _settled(coalition, hook, coalition.alpha, coalition.beta, event="profile.unlinked")
     tag_remove(
         nation=coalition.alpha,
         actor=Actor.system(),
@@ -207,9 +211,7 @@ def test_untagging_sends_profile_unlinked_to_both(coalition, hook, inbox):
 
 
 def test_deleting_a_linked_profile_sends_profile_unlinked(coalition, hook, inbox):
-    share = coalition.shared()
-    drain_until_idle()
-    hook(coalition.alpha, "profile.unlinked")
+    share = _settled(coalition, hook, coalition.alpha, event="profile.unlinked")
     person_delete(
         nation=coalition.beta,
         actor=Actor.system(),
@@ -228,10 +230,7 @@ def test_deleting_a_linked_profile_sends_profile_unlinked(coalition, hook, inbox
 
 
 def test_deleting_a_sending_profile_unlinks_it_once_and_tells_both(coalition, hook, inbox):
-    share = coalition.shared()
-    drain_until_idle()
-    hook(coalition.alpha, "profile.unlinked")
-    hook(coalition.beta, "profile.unlinked")
+    share = _settled(coalition, hook, coalition.alpha, coalition.beta, event="profile.unlinked")
     person_delete(
         nation=coalition.alpha,
         actor=Actor.system(),
@@ -249,10 +248,7 @@ def test_deleting_a_sending_profile_unlinks_it_once_and_tells_both(coalition, ho
 
 
 def test_stopping_unlinks_every_pair_and_tells_both(coalition, hook, inbox):
-    share = coalition.shared()
-    drain_until_idle()
-    hook(coalition.alpha)
-    hook(coalition.beta)
+    share = _settled(coalition, hook, coalition.alpha, coalition.beta)
     services.share_stop(nation=coalition.beta, actor=coalition.beta_actor, share=share)
     send_all()
     for path in ("/alpha", "/beta"):
