@@ -90,8 +90,12 @@ class PersonEmail(models.Model):
     """
 
     # The two constraints below lead with the nation and the person: their own indexes would
-    # only be two more entries to write per email.
-    nation = models.ForeignKey(Nation, on_delete=models.CASCADE, db_index=False)
+    # only be two more entries to write per email. No database check of the nation either:
+    # the row's person is checked, and its nation is the person's (written only by the
+    # people services); one check less per email at commit (docs/benchmarks.md).
+    nation = models.ForeignKey(
+        Nation, on_delete=models.CASCADE, db_index=False, db_constraint=False
+    )
     person = models.ForeignKey(
         Person, on_delete=models.CASCADE, related_name="email_index", db_index=False
     )
@@ -120,7 +124,11 @@ class PersonChange(models.Model):
     History per field is read from here; a losing value stays here and can be restored.
     """
 
-    nation = models.ForeignKey(Nation, on_delete=models.CASCADE)
+    # Never looked up by nation (history is read per person), and always the person's nation:
+    # neither an index nor a database check, which every imported profile paid for.
+    nation = models.ForeignKey(
+        Nation, on_delete=models.CASCADE, db_index=False, db_constraint=False
+    )
     # change_person_idx (person, -id) serves every lookup by person.
     person = models.ForeignKey(
         Person, on_delete=models.CASCADE, related_name="changes", db_index=False
