@@ -6,8 +6,12 @@ here, so the per-row cost is building a tuple, not an ORM object.
 
 from __future__ import annotations
 
+import io
+import queue
+import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -31,12 +35,28 @@ class Table:
         return Table(self.name, tuple(c for c in self.columns if c not in columns))
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """Rows made ready for `insert` ahead of time: COPY text on PostgreSQL, a list on SQLite.
+    A bulk path prepares a batch while the one before it is still being written."""
+
+    data: Any
+    count: int
+
+    def __len__(self) -> int:
+        return self.count
+
+
 class RowStore(Protocol):
     def allocate_ids(self, model: type[models.Model], count: int) -> list[int]: ...
 
-    def insert(self, table: Table, rows: Iterable[Sequence[Any]]) -> None: ...
+    def insert(self, table: Table, rows: Iterable[Sequence[Any]] | Prepared) -> None: ...
+
+    def prepare(self, table: Table, rows: Iterable[Sequence[Any]]) -> Prepared: ...
 
     def adapt_datetime(self, value: Any) -> Any: ...
+
+    def in_background(self) -> AbstractContextManager[None]: ...
 
 
 def store_for_connection() -> RowStore:
@@ -56,6 +76,9 @@ def _log_query(sql: str, started: float) -> None:
 
 
 class PostgresStore:
+    def __init__(self) -> None:
+        self._sender: _BackgroundCopy | None = None
+
     def allocate_ids(self, model: type[models.Model], count: int) -> list[int]:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -64,26 +87,145 @@ class PostgresStore:
             )
             return sorted(value for (value,) in cursor.fetchall())
 
-    def insert(self, table: Table, rows: Iterable[Sequence[Any]]) -> None:
+    def prepare(self, table: Table, rows: Iterable[Sequence[Any]]) -> Prepared:
+        from psycopg.copy import Copy, FileWriter
+
+        # No round trip: the rows are formatted into memory, as COPY would send them.
+        connection.ensure_connection()
+        buffer = io.BytesIO()
+        count = 0
+        with (
+            connection.connection.cursor() as cursor,
+            Copy(cursor, writer=FileWriter(buffer)) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+        return Prepared(buffer.getvalue(), count)
+
+    def insert(self, table: Table, rows: Iterable[Sequence[Any]] | Prepared) -> None:
         if not rows:
             return
         quote = connection.ops.quote_name
         sql = f"COPY {quote(table.name)} ({', '.join(map(quote, table.columns))}) FROM STDIN"
         started = time.perf_counter()
+        if self._sender is not None:
+            prepared = rows if isinstance(rows, Prepared) else self.prepare(table, rows)
+            self._sender.submit(sql, prepared.data)
+            _log_query(sql, started)
+            return
+        _drain_background()  # another store's rows go first: they may be what these refer to
         with (
             connection.wrap_database_errors,
             connection.cursor() as cursor,
             cursor.cursor.copy(sql) as copy,
         ):
-            for row in rows:
-                copy.write_row(row)
+            if isinstance(rows, Prepared):
+                copy.write(rows.data)
+            else:
+                for row in rows:
+                    copy.write_row(row)
         _log_query(sql, started)
 
     def adapt_datetime(self, value: Any) -> Any:
         return value
 
+    @contextmanager
+    def in_background(self) -> Iterator[None]:
+        """Inside, `insert` formats its rows on this thread and a second thread sends them.
+
+        The connection does the rest: the server stores one batch while this thread builds the
+        next. Anything else on this connection first waits for what is queued: queries made
+        through Django (an execute wrapper), and other stores' COPYs. The connection's own
+        lock makes the two threads take turns on the wire; the waiting keeps the order.
+        """
+        if self._sender is not None or connection.vendor != "postgresql":
+            yield
+            return
+        connection.ensure_connection()
+        sender = _BackgroundCopy(connection.connection)
+        self._sender = sender
+        _ACTIVE[id(connection)] = sender
+        try:
+            with connection.execute_wrapper(sender.wrapper):
+                yield
+        except BaseException:
+            sender.close(raise_error=False)  # the caller's error is the one to report
+            raise
+        else:
+            sender.close(raise_error=True)
+        finally:
+            self._sender = None
+            _ACTIVE.pop(id(connection), None)
+
+
+# The background copy running on a connection (keyed by the Django connection of its thread).
+_ACTIVE: dict[int, _BackgroundCopy] = {}
+
+
+def _drain_background() -> None:
+    sender = _ACTIVE.get(id(connection))
+    if sender is not None:
+        sender.drain()
+
+
+class _BackgroundCopy:
+    """One thread that COPYs already formatted rows, in order, on the caller's connection
+    (so inside the caller's transaction). The first error stops it; `drain` raises it."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+        self._jobs: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="background-copy", daemon=True)
+        self._thread.start()
+
+    def submit(self, sql: str, data: bytes) -> None:
+        self._raise()
+        self._jobs.put((sql, data))
+
+    def wrapper(self, execute: Callable[..., Any], *args: Any) -> Any:
+        self.drain()
+        return execute(*args)
+
+    def drain(self) -> None:
+        """Wait until everything queued is on the server (or failed)."""
+        self._jobs.join()
+        self._raise()
+
+    def close(self, *, raise_error: bool) -> None:
+        self._jobs.put(None)
+        self._thread.join()
+        if raise_error:
+            self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            with connection.wrap_database_errors:
+                raise self._error
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                if job is None:
+                    return
+                if self._error is None:  # after an error the transaction is lost anyway
+                    sql, data = job
+                    with self._raw.cursor() as cursor, cursor.copy(sql) as copy:
+                        copy.write(data)
+            except BaseException as exc:  # raised on the caller's thread by drain()
+                self._error = exc
+            finally:
+                self._jobs.task_done()
+
 
 class SQLiteStore:
+    def __init__(self) -> None:
+        # Ids handed out by this store but maybe not inserted yet: a caller may take the next
+        # batch's ids before writing this one's.
+        self._handed: dict[str, int] = {}
+
     def allocate_ids(self, model: type[models.Model], count: int) -> list[int]:
         # The transaction holds SQLite's write lock (BEGIN IMMEDIATE), so no one else can take
         # these ids; inserting them explicitly moves the AUTOINCREMENT counter past them.
@@ -95,17 +237,29 @@ class SQLiteStore:
                 [table],
             )
             (last,) = cursor.fetchone()
+        last = max(last, self._handed.get(table, 0))
+        self._handed[table] = last + count
         return list(range(last + 1, last + 1 + count))
 
-    def insert(self, table: Table, rows: Iterable[Sequence[Any]]) -> None:
-        rows = rows if isinstance(rows, Sequence) else list(rows)
-        if not rows:
+    def prepare(self, table: Table, rows: Iterable[Sequence[Any]]) -> Prepared:
+        listed = list(rows)
+        return Prepared(listed, len(listed))
+
+    def insert(self, table: Table, rows: Iterable[Sequence[Any]] | Prepared) -> None:
+        listed = rows.data if isinstance(rows, Prepared) else rows
+        listed = listed if isinstance(listed, Sequence) else list(listed)
+        if not listed:
             return
         quote = connection.ops.quote_name
         marks = ", ".join(["%s"] * len(table.columns))
         sql = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, table.columns))}) VALUES ({marks})"
         with connection.cursor() as cursor:
-            cursor.executemany(sql, rows)
+            cursor.executemany(sql, listed)
 
     def adapt_datetime(self, value: Any) -> Any:
         return connection.ops.adapt_datetimefield_value(value)
+
+    def in_background(self) -> AbstractContextManager[None]:
+        # sqlite3 takes the interpreter lock back after every row it steps: a second thread
+        # would wait for it row by row. Inserts stay on the caller's thread.
+        return nullcontext()

@@ -7,10 +7,10 @@ from typing import Any
 
 from django.db import transaction
 
-from tagshare.dbcopy import Table, store_for_connection
+from tagshare.dbcopy import Prepared, RowStore, Table, store_for_connection
 from tagshare.outbox.models import MAX_ATTEMPTS, OutboxEvent
 
-_EVENT_ROWS = Table.of(OutboxEvent, with_id=False).without("last_error")
+EVENT_TABLE = Table.of(OutboxEvent, with_id=False).without("last_error")
 
 # Hooks called after commit when events were written (the embedded worker registers one).
 _wake_hooks: list[Callable[[], None]] = []
@@ -49,12 +49,15 @@ def event_row(
     return (nation_id, person_id, kind, payload_json, created_at, None, 0, None)
 
 
-def emit_rows(rows: list[tuple[Any, ...]]) -> None:
-    """Record many events built with `event_row` (COPY on PostgreSQL), in the change's transaction."""
+def emit_rows(rows: list[tuple[Any, ...]] | Prepared, *, store: RowStore | None = None) -> None:
+    """Record many events built with `event_row` (COPY on PostgreSQL), in the change's transaction.
+
+    `store`: the caller's, when it writes in the background (dbcopy `in_background`); `rows`
+    may come prepared by it for EVENT_TABLE."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox events must be written inside the transaction of the change")
     if rows:
-        store_for_connection().insert(_EVENT_ROWS, rows)
+        (store or store_for_connection()).insert(EVENT_TABLE, rows)
         transaction.on_commit(_wake)
 
 

@@ -24,7 +24,7 @@ from django.db import IntegrityError, OperationalError, connection, models, tran
 from django.utils import timezone
 
 from tagshare import jsontext
-from tagshare.dbcopy import RowStore, Table, store_for_connection
+from tagshare.dbcopy import Prepared, RowStore, Table, store_for_connection
 from tagshare.errors import Conflict, ValidationFailed
 from tagshare.matching.normalise import match_keys
 from tagshare.nations.actors import Actor, check_acts_in
@@ -89,23 +89,66 @@ def people_bulk_create(
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     store = store_for_connection()
+    try:
+        created = _create_batches(
+            store, nation, actor, rows, batch_size, first_row, on_created, precleaned
+        )
+    except IntegrityError as exc:
+        # Only a concurrent writer can get here: the checks saw every earlier clash.
+        raise Conflict(f"Another write clashed with these people; try again. ({exc})") from None
+    return created
+
+
+def _create_batches(
+    store: RowStore,
+    nation: Nation,
+    actor: Actor,
+    rows: Iterable[Mapping[str, Any]],
+    batch_size: int,
+    first_row: int,
+    on_created: Callable[[list[tuple[int, int]]], None] | None,
+    precleaned: bool,
+) -> int:
     report = _Report()
     written = _WrittenRows()
     statistics = _PlannerStatistics(nation)
     created = 0
-    with transaction.atomic():
-        for batch in _batches(rows, batch_size, first_row):
+    with transaction.atomic(), store.in_background():
+        # On PostgreSQL a second thread sends each batch while this one reads, cleans and
+        # builds the next (dbcopy `in_background`); the identity check waits for the batch
+        # before, since it must see its rows. Ids are taken a batch ahead for that reason.
+        batches = _batches(rows, batch_size, first_row)
+        batch = next(batches, None)
+        ids = _IdPool(store)
+        if batch is not None:
+            ids.top_up(len(batch))
+        while batch is not None:
+            following = next(batches, None)
             candidates = [
                 row for number, raw in batch if (row := _clean_row(number, raw, report, precleaned))
             ]
+            # Built and formatted before the check, which waits for the batch before: when
+            # that batch is stored this one can go at once.
+            built = _build_batch(store, nation, actor, candidates, ids)
             accepted = _check_identities(nation, candidates, report, written)
             if report.full:
                 break
-            if accepted:
+            if len(accepted) != len(candidates):
                 # Rows after a bad one are still written (and rolled back at the end), so that
                 # their clashes with each other are found and the report is complete.
-                created += _write_batch(store, nation, actor, accepted, written, on_created)
+                built = _build_batch(store, nation, actor, accepted, ids)
+            ids.consume(len(accepted))
+            if following is not None:
+                ids.top_up(len(following))
+            if accepted:
+                _write_batch(store, built)
+                numbers = [row.number for row in accepted]
+                written.add(built.person_ids, numbers)
+                if on_created is not None:
+                    on_created(list(zip(numbers, built.person_ids, strict=True)))
+                created += len(accepted)
                 statistics.after_batch(created)
+            batch = following
         if report.errors:
             raise report.failure()
     return created
@@ -483,19 +526,44 @@ _FIELD_SLOTS: dict[str, list[tuple[str | None, int]]] = {
 }
 
 
-def _write_batch(
-    store: RowStore,
-    nation: Nation,
-    actor: Actor,
-    rows: list[_Row],
-    written: _WrittenRows,
-    on_created: Callable[[list[tuple[int, int]]], None] | None = None,
-) -> int:
-    person_ids = store.allocate_ids(Person, len(rows))
-    change_ids = store.allocate_ids(PersonChange, len(rows))
+class _IdPool:
+    """Person and history ids taken from the database ahead of the rows that will use them."""
+
+    def __init__(self, store: RowStore) -> None:
+        self.store = store
+        self.people: list[int] = []
+        self.changes: list[int] = []
+
+    def top_up(self, count: int) -> None:
+        if count > len(self.people):
+            self.people += self.store.allocate_ids(Person, count - len(self.people))
+            self.changes += self.store.allocate_ids(PersonChange, count - len(self.changes))
+
+    def consume(self, count: int) -> None:
+        del self.people[:count], self.changes[:count]
+
+
+@dataclass(slots=True)
+class _Built:
+    """A batch's rows for each table, prepared for the store before they are written."""
+
+    person_ids: list[int]
+    people: Prepared
+    emails: Prepared
+    changes: Prepared
+    events: Prepared
+
+
+def _build_batch(
+    store: RowStore, nation: Nation, actor: Actor, rows: list[_Row], ids: _IdPool
+) -> _Built:
+    """The table rows for `rows`, with the next ids of the pool (not consumed here)."""
+    person_ids = ids.people[: len(rows)]
+    change_ids = ids.changes[: len(rows)]
     now = store.adapt_datetime(timezone.now())
     source, user_id, share_id = actor.source, actor.user_id, actor.share_id
     region = nation.default_region
+    people: list[list[Any]] = []
     emails: list[tuple[Any, ...]] = []
     changes: list[tuple[Any, ...]] = []
     events: list[tuple[Any, ...]] = []
@@ -503,84 +571,81 @@ def _write_batch(
     nation_id = nation.pk
     source_json, share_json = dumps(source), dumps(share_id)
     created_kind = EventKind.PERSON_CREATED.value
+    for row, person_id, change_id in zip(rows, person_ids, change_ids, strict=True):
+        ts = clock.now()
+        version = [ts, nation_id]
+        version_json = f"[{ts}, {nation_id}]"
+        person = _PERSON_DEFAULTS.copy()
+        history: dict[str, Any] = {}
+        for name, value in row.written.items():
+            for part, index in _FIELD_SLOTS[name]:
+                person[index] = value if part is None else value[part]
+            history[name] = {
+                "old": _FRESH_JSON[name],
+                "new": values.to_json(value),
+                "version": row.versions.get(name, version),
+            }
+        keys = row.keys
+        if keys is None and row.written.keys() & KEY_SOURCE_FIELDS:
+            sources = {name: row.written.get(name) for name in KEY_SOURCE_FIELDS}
+            keys = match_keys(sources, region)
+        if keys:
+            for column, key in keys.items():
+                person[_PERSON_INDEX[column]] = key
+        is_supporter = False
+        if "support_level" in row.written:
+            is_supporter = bool(supporter_status_for_level(row.written["support_level"]))
+        if row.is_supporter is not None:
+            is_supporter = row.is_supporter
+        person[_P_ID] = person_id
+        person[_P_NATION] = nation_id
+        person[_P_SUPPORTER] = is_supporter
+        person[_P_PROSPECT] = row.is_prospect
+        # Field names are catalog identifiers, so these two documents are built as text.
+        if row.versions:  # a share's copy: each value keeps the version it was written with
+            person[_P_VERSIONS] = dumps({name: h["version"] for name, h in history.items()})
+        else:
+            person[_P_VERSIONS] = (
+                "{" + ", ".join(f'"{name}": {version_json}' for name in history) + "}"
+            )
+        person[_P_CREATED] = person[_P_UPDATED] = now
+        people.append(person)
+        for slot, address in row.emails.items():
+            emails.append((nation_id, person_id, slot, address))
+        changes.append(
+            (
+                change_id,
+                nation_id,
+                person_id,
+                "create",
+                source,
+                user_id,
+                share_id,
+                dumps(history),
+                now,
+            )
+        )
+        fields = ", ".join(f'"{name}"' for name in sorted(history))
+        payload = (
+            f'{{"change_id": {change_id}, "fields": [{fields}], '
+            f'"source": {source_json}, "share_id": {share_json}}}'
+        )
+        events.append(outbox_services.event_row(nation_id, person_id, created_kind, payload, now))
+    return _Built(
+        person_ids,
+        store.prepare(_PERSON, people),
+        store.prepare(_EMAIL, emails),
+        store.prepare(_CHANGE, changes),
+        store.prepare(outbox_services.EVENT_TABLE, events),
+    )
 
-    def people() -> Iterator[list[Any]]:
-        # A generator, so that on PostgreSQL the server stores one row while the next is built.
-        for row, person_id, change_id in zip(rows, person_ids, change_ids, strict=True):
-            ts = clock.now()
-            version = [ts, nation_id]
-            version_json = f"[{ts}, {nation_id}]"
-            person = _PERSON_DEFAULTS.copy()
-            history: dict[str, Any] = {}
-            for name, value in row.written.items():
-                for part, index in _FIELD_SLOTS[name]:
-                    person[index] = value if part is None else value[part]
-                history[name] = {
-                    "old": _FRESH_JSON[name],
-                    "new": values.to_json(value),
-                    "version": row.versions.get(name, version),
-                }
-            keys = row.keys
-            if keys is None and row.written.keys() & KEY_SOURCE_FIELDS:
-                sources = {name: row.written.get(name) for name in KEY_SOURCE_FIELDS}
-                keys = match_keys(sources, region)
-            if keys:
-                for column, key in keys.items():
-                    person[_PERSON_INDEX[column]] = key
-            is_supporter = False
-            if "support_level" in row.written:
-                is_supporter = bool(supporter_status_for_level(row.written["support_level"]))
-            if row.is_supporter is not None:
-                is_supporter = row.is_supporter
-            person[_P_ID] = person_id
-            person[_P_NATION] = nation_id
-            person[_P_SUPPORTER] = is_supporter
-            person[_P_PROSPECT] = row.is_prospect
-            # Field names are catalog identifiers, so these two documents are built as text.
-            if row.versions:  # a share's copy: each value keeps the version it was written with
-                person[_P_VERSIONS] = dumps({name: h["version"] for name, h in history.items()})
-            else:
-                person[_P_VERSIONS] = (
-                    "{" + ", ".join(f'"{name}": {version_json}' for name in history) + "}"
-                )
-            person[_P_CREATED] = person[_P_UPDATED] = now
-            for slot, address in row.emails.items():
-                emails.append((nation_id, person_id, slot, address))
-            changes.append(
-                (
-                    change_id,
-                    nation_id,
-                    person_id,
-                    "create",
-                    source,
-                    user_id,
-                    share_id,
-                    dumps(history),
-                    now,
-                )
-            )
-            fields = ", ".join(f'"{name}"' for name in sorted(history))
-            payload = (
-                f'{{"change_id": {change_id}, "fields": [{fields}], '
-                f'"source": {source_json}, "share_id": {share_json}}}'
-            )
-            events.append(
-                outbox_services.event_row(nation_id, person_id, created_kind, payload, now)
-            )
-            yield person
 
-    try:
-        store.insert(_PERSON, people() if connection.vendor == "postgresql" else list(people()))
-        store.insert(_EMAIL, emails)
-        store.insert(_CHANGE, changes)
-        outbox_services.emit_rows(events)
-    except IntegrityError as exc:
-        # Only a concurrent writer can get here: the checks above saw every earlier clash.
-        raise Conflict(f"Another write clashed with these people; try again. ({exc})") from None
-    written.add(person_ids, [row.number for row in rows])
-    if on_created is not None:
-        on_created([(row.number, pid) for row, pid in zip(rows, person_ids, strict=True)])
-    return len(rows)
+def _write_batch(store: RowStore, built: _Built) -> None:
+    # In the background on PostgreSQL: an error surfaces at the next wait (people_bulk_create).
+    store.insert(_PERSON, built.people)
+    store.insert(_EMAIL, built.emails)
+    store.insert(_CHANGE, built.changes)
+    outbox_services.emit_rows(built.events, store=store)
 
 
 _P_ID = _PERSON_INDEX["id"]

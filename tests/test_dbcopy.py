@@ -1,0 +1,85 @@
+"""The bulk paths' row store (dbcopy.py): ids taken ahead, and COPY sent by a second thread.
+
+The background copy is PostgreSQL's: the rules that keep it correct are that anything else on
+the connection waits for what is queued, and that an error in a queued COPY reaches the caller.
+"""
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from tagshare.dbcopy import PostgresStore, SQLiteStore, Table, store_for_connection
+from tagshare.people.models import Person
+from tagshare.tags.models import Tag
+
+TAGS = Table("tags_tag", ("nation_id", "name", "created_at"))
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="COPY in a second thread is PostgreSQL's"
+)
+
+
+def _tag_rows(nation, *names):
+    return [(nation.pk, name, timezone.now()) for name in names]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ids_taken_ahead_of_their_rows_never_overlap(nation):
+    store = store_for_connection()
+    with transaction.atomic():
+        first = store.allocate_ids(Person, 3)
+        second = store.allocate_ids(Person, 3)  # before any of `first` is inserted
+    assert len(set(first) | set(second)) == 6
+    assert max(first) < min(second)
+
+
+@postgres_only
+def test_rows_sent_in_the_background_are_seen_by_the_next_query(nation):
+    store = PostgresStore()
+    with transaction.atomic(), store.in_background():
+        store.insert(TAGS, _tag_rows(nation, *(f"t{i}" for i in range(5000))))
+        # No explicit wait: the query itself waits for the queued COPY.
+        assert Tag.objects.filter(nation=nation).count() == 5000
+
+
+@postgres_only
+def test_another_stores_copy_goes_after_the_queued_rows(nation):
+    store = PostgresStore()
+    with transaction.atomic(), store.in_background():
+        store.insert(TAGS, _tag_rows(nation, "queued"))
+        PostgresStore().insert(TAGS, _tag_rows(nation, "direct"))
+        names = list(
+            Tag.objects.filter(nation=nation).order_by("id").values_list("name", flat=True)
+        )
+    assert names == ["queued", "direct"]
+
+
+@postgres_only
+def test_an_error_in_a_background_copy_reaches_the_caller_and_nothing_stays(nation):
+    store = PostgresStore()
+    with pytest.raises(IntegrityError), transaction.atomic(), store.in_background():
+        store.insert(TAGS, _tag_rows(nation, "same", "same"))
+        store.insert(TAGS, _tag_rows(nation, "later"))  # queued after the failure: not sent
+    assert not Tag.objects.filter(nation=nation).exists()
+
+
+@postgres_only
+def test_the_callers_own_error_wins_over_a_queued_one(nation):
+    store = PostgresStore()
+    with pytest.raises(ValueError, match="caller"), transaction.atomic(), store.in_background():
+        store.insert(TAGS, _tag_rows(nation, "same", "same"))
+        raise ValueError("the caller's")
+    assert not Tag.objects.filter(nation=nation).exists()
+
+
+def test_prepared_rows_insert_like_plain_ones(nation):
+    store = store_for_connection()
+    with transaction.atomic():
+        store.insert(TAGS, store.prepare(TAGS, _tag_rows(nation, "a", "b")))
+        store.insert(TAGS, _tag_rows(nation, "c"))
+    assert sorted(Tag.objects.filter(nation=nation).values_list("name", flat=True)) == [
+        "a",
+        "b",
+        "c",
+    ]
+    assert isinstance(store, PostgresStore if connection.vendor == "postgresql" else SQLiteStore)
