@@ -169,3 +169,10 @@ LOGGING = {
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "") == "1"
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves it for another
+
+# CSV files at least this big are read and cleaned by a second process while the import
+# stages what is already cleaned (imports/cleaning.py). Below it, starting the process
+# (about half a second) costs more than it saves.
+IMPORT_CLEANING_PROCESS_BYTES = int(
+    os.environ.get("TAGSHARE_IMPORT_CLEANING_PROCESS_BYTES", 4_000_000)
+)

@@ -21,11 +21,10 @@ from django.utils import timezone
 
 from tagshare import gcpause
 from tagshare.errors import DomainError, NotFound, ValidationFailed
-from tagshare.imports import reader
+from tagshare.imports import cleaning, reader
 from tagshare.imports.models import ImportJob, ImportStatus
 from tagshare.matching import engine
 from tagshare.matching.models import MatchResult, MatchStatus
-from tagshare.matching.normalise import match_keys
 from tagshare.nations.actors import Actor, check_acts_in
 from tagshare.nations.models import Nation
 from tagshare.people import catalog, values
@@ -189,33 +188,32 @@ class _Spool:
     """Valid rows, cleaned once, kept on disk for the later sweeps: memory stays flat.
 
     Rows are pickled a thousand at a time: one pickle call per row cost more than the rows.
+    A chunk cleaned in the child process is kept as the bytes it came in, repeats and all;
+    the rows that were not staged (`unstaged`) are skipped when the spool is read.
     """
-
-    CHUNK = 1000
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._out: Any = None
-        self._pending: list[tuple[int, dict[str, Any], list[str]]] = []
+        self.unstaged: set[int] = set()
 
-    def add(self, row: reader.Row) -> None:
-        self._pending.append((row.number, row.values, row.tags))
-        if len(self._pending) >= self.CHUNK:
-            self._flush()
-
-    def _flush(self) -> None:
+    def add_chunk(self, chunk: cleaning.Chunk, staged: list[cleaning.SpooledRow]) -> None:
         if self._out is None:
             self._out = self.path.open("wb")
-        pickle.dump(self._pending, self._out, pickle.HIGHEST_PROTOCOL)
-        self._pending = []
+        if chunk.spooled is not None:
+            if len(staged) != len(chunk.rows):
+                kept = {number for number, _, _ in staged}
+                self.unstaged.update(n for n, _, _ in chunk.rows if n not in kept)
+            self._out.write(chunk.spooled)
+        elif staged:
+            pickle.dump(staged, self._out, pickle.HIGHEST_PROTOCOL)
 
     def rows(self) -> Iterator[reader.Row]:
-        if self._pending:
-            self._flush()
         if self._out is not None:
             self._out.close()
         if not self.path.exists():
             return
+        unstaged = self.unstaged
         with self.path.open("rb") as handle:
             while True:
                 try:
@@ -223,7 +221,8 @@ class _Spool:
                 except EOFError:
                     return
                 for number, values_, tags in chunk:
-                    yield reader.Row(number, values_, tags)
+                    if number not in unstaged:
+                        yield reader.Row(number, values_, tags)
 
     def discard(self) -> None:
         if self._out is not None:
@@ -241,27 +240,49 @@ def _valid_rows(
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Rows that pass validation and are not repeats of an earlier row's email or unique ID.
 
-    Each row carries its match keys (MATCH_KEYS), computed once here: staging reads them, and
-    so does the bulk path when the row becomes a new person.
+    Each row carries its match keys (MATCH_KEYS), computed once when it is cleaned: staging
+    reads them, and so does the bulk path when the row becomes a new person. A big file is
+    cleaned in a second process (`cleaning`) while this one stages what is already cleaned.
     """
+    in_child = path.stat().st_size >= settings.IMPORT_CLEANING_PROCESS_BYTES
     seen: dict[tuple[str, ...], int] = {}
-    for item in reader.read_rows(path, mapping):
-        tally.total += 1
-        if tally.total % 10_000 == 0:
-            report("validating", tally.total, 0)
-        if isinstance(item, reader.RowProblem):
-            tally.reject(item.number, item.field, item.message)
-            continue
-        repeat = _repeat_of(item.values, seen)
-        if repeat is not None:
-            key, earlier = repeat
-            tally.reject(item.number, key[0], f"has the same {key[0]} as row {earlier} ({key[1]})")
-            continue
-        for key in _row_keys(item.values):
-            seen[key] = item.number
-        item.values[MATCH_KEYS] = match_keys(item.values, region)
-        spool.add(item)
-        yield item.number, item.values
+    for chunk in cleaning.cleaned_chunks(path, mapping, region, in_child=in_child):
+        staged: list[cleaning.SpooledRow] = []
+        for item in _in_file_order(chunk):
+            tally.total += 1
+            if tally.total % 10_000 == 0:
+                report("validating", tally.total, 0)
+            number, row = item[0], item[1]
+            if not isinstance(row, dict):  # a problem: (number, field, message)
+                tally.reject(number, row, item[2])
+                continue
+            repeat = _repeat_of(row, seen)
+            if repeat is not None:
+                key, earlier = repeat
+                tally.reject(number, key[0], f"has the same {key[0]} as row {earlier} ({key[1]})")
+                continue
+            for key in _row_keys(row):
+                seen[key] = number
+            staged.append((number, row, item[2]))
+            yield number, row
+        spool.add_chunk(chunk, staged)
+
+
+def _in_file_order(chunk: cleaning.Chunk) -> Iterator[tuple[Any, ...]]:
+    """A chunk's valid rows and problems merged back into the file's row order."""
+    if not chunk.problems:
+        yield from chunk.rows
+        return
+    problems = iter(chunk.problems)
+    problem = next(problems, None)
+    for row in chunk.rows:
+        while problem is not None and problem[0] < row[0]:
+            yield problem
+            problem = next(problems, None)
+        yield row
+    while problem is not None:
+        yield problem
+        problem = next(problems, None)
 
 
 def _row_keys(row: dict[str, Any]) -> list[tuple[str, ...]]:
@@ -339,6 +360,11 @@ def _apply(
             tag_pairs.extend((person_id, t) for t in [*row.tags, *job.tags])
         matched.clear()
 
+    # The first sweep reads every outcome from the database; it notes which rows were not
+    # found (a byte per staged row), so the second sweep reads nothing but the spool while
+    # people_bulk_create writes in the background on this connection.
+    not_found = bytearray()
+
     def rows_with(wanted: str) -> Iterator[tuple[reader.Row, int | None]]:
         """Spooled rows whose outcome is `wanted`, with the matched profile's id.
 
@@ -346,13 +372,20 @@ def _apply(
         order line up with it: both stream, and no map of a million outcomes is held.
         """
         nonlocal done
-        results = (
-            MatchResult.objects.filter(run=run)
-            .order_by("seq")
-            .values_list("status", "person_id")
-            .iterator(chunk_size=APPLY_BATCH)
-        )
-        for item, (status, person_id) in zip(spool.rows(), results, strict=True):
+        if wanted == MatchStatus.NOT_FOUND and len(not_found) == total:
+            outcomes: Iterator[tuple[str, int | None]] = (
+                (MatchStatus.NOT_FOUND if flag else "", None) for flag in not_found
+            )
+        else:
+            outcomes = (
+                MatchResult.objects.filter(run=run)
+                .order_by("seq")
+                .values_list("status", "person_id")
+                .iterator(chunk_size=APPLY_BATCH)
+            )
+        for item, (status, person_id) in zip(spool.rows(), outcomes, strict=True):
+            if wanted == MatchStatus.MATCHED:
+                not_found.append(status == MatchStatus.NOT_FOUND)
             if status != wanted or item.number in tally.rejected:
                 continue
             done += 1

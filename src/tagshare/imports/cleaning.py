@@ -1,0 +1,158 @@
+"""Reading and cleaning an import's rows, in a second process when the file is big.
+
+Cleaning a row (parsing, catalog rules, match keys) is pure Python and most of an import's
+validation; the process that imports is also staging the rows in the database. A big file is
+therefore read by a child process (`python -m tagshare.imports.cleaning`) that sends the rows
+back cleaned, a chunk at a time, while the parent stages the previous chunk: the two share the
+machine's cores. Not `multiprocessing`: a Celery prefork worker is a daemonic process, and those
+may not start multiprocessing children; a plain subprocess they may.
+
+The child writes frames to its stdout, each a kind byte, a 4-byte length and a pickle:
+- `P`: the chunk's problems, [(row number, field, message), ...];
+- `R`: the chunk's valid rows, [(row number, values, tags), ...], values carrying MATCH_KEYS;
+  the parent keeps these bytes as they are for its spool (`services._Spool`).
+A chunk covers consecutive rows of the file; its `P` frame comes before its `R` frame.
+Only the parent touches the database; the child reads the file it is given and nothing else.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+CHUNK = 1000
+_HEAD = struct.Struct("<cI")
+
+# Rows as the spool stores them: (row number, values, tags).
+SpooledRow = tuple[int, dict[str, Any], list[str]]
+
+
+@dataclass
+class Chunk:
+    """Consecutive rows of the file, cleaned: the valid ones and the problems, in file order
+    within each list. `spooled` is `rows` already pickled (from the child), or None."""
+
+    rows: list[SpooledRow] = field(default_factory=list)
+    problems: list[tuple[int, str, str]] = field(default_factory=list)
+    spooled: bytes | None = None
+
+
+class CleaningFailed(Exception):
+    """The child process stopped without finishing the file."""
+
+
+def cleaned_chunks(
+    path: Path, mapping: dict[int, str], region: str, *, in_child: bool
+) -> Iterator[Chunk]:
+    """The file's rows, cleaned, a chunk at a time: in a child process, or in this one."""
+    if in_child:
+        return _from_child(path, mapping, region)
+    return _chunks(path, mapping, region)
+
+
+def _chunks(path: Path, mapping: dict[int, str], region: str) -> Iterator[Chunk]:
+    from tagshare.imports import reader
+    from tagshare.matching.normalise import match_keys
+    from tagshare.people.bulk import MATCH_KEYS
+
+    chunk = Chunk()
+    for item in reader.read_rows(path, mapping):
+        if isinstance(item, reader.RowProblem):
+            chunk.problems.append((item.number, item.field, item.message))
+        else:
+            item.values[MATCH_KEYS] = match_keys(item.values, region)
+            chunk.rows.append((item.number, item.values, item.tags))
+        if len(chunk.rows) + len(chunk.problems) >= CHUNK:
+            yield chunk
+            chunk = Chunk()
+    if chunk.rows or chunk.problems:
+        yield chunk
+
+
+def _from_child(path: Path, mapping: dict[int, str], region: str) -> Iterator[Chunk]:
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "tagshare.settings")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    with tempfile.TemporaryFile() as errors:
+        child = subprocess.Popen(
+            _command(path, region),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            env=env,
+        )
+        assert child.stdin is not None and child.stdout is not None
+        finished = False
+        try:
+            child.stdin.write(json.dumps(mapping).encode())
+            child.stdin.close()
+            yield from _read_frames(child.stdout)
+            finished = True
+        finally:
+            if not finished:
+                child.kill()  # the import stopped early (an error): the rest is not wanted
+            child.stdout.close()
+            code = child.wait()
+        if code != 0:
+            errors.seek(0)
+            tail = errors.read()[-2000:].decode("utf-8", "replace").strip()
+            raise CleaningFailed(f"the process reading the file stopped (exit {code}): {tail}")
+
+
+def _command(path: Path, region: str) -> list[str]:
+    return [sys.executable, "-m", "tagshare.imports.cleaning", str(path), region]
+
+
+def _read_frames(stream: IO[bytes]) -> Iterator[Chunk]:
+    chunk = Chunk()
+    while head := stream.read(_HEAD.size):
+        kind, size = _HEAD.unpack(head)
+        data = stream.read(size)
+        if len(data) != size:
+            raise CleaningFailed("the process reading the file stopped mid-chunk")
+        if kind == b"P":
+            chunk.problems = pickle.loads(data)
+        else:
+            chunk.rows, chunk.spooled = pickle.loads(data), data
+        if kind == b"R":
+            yield chunk
+            chunk = Chunk()
+
+
+def _send(out: IO[bytes], kind: bytes, items: list[Any]) -> None:
+    data = pickle.dumps(items, pickle.HIGHEST_PROTOCOL)
+    out.write(_HEAD.pack(kind, len(data)))
+    out.write(data)
+
+
+def main() -> None:
+    import django
+
+    django.setup()
+    # Short-lived and allocating only per chunk: the cyclic collector would walk every row.
+    gc.disable()
+    path, region = Path(sys.argv[1]), sys.argv[2]
+    mapping = {int(index): target for index, target in json.load(sys.stdin).items()}
+    out = sys.stdout.buffer
+    for number, chunk in enumerate(_chunks(path, mapping, region)):
+        if chunk.problems:
+            _send(out, b"P", chunk.problems)
+        _send(out, b"R", chunk.rows)
+        if number % 100 == 99:
+            gc.collect()
+    out.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""A big file is read and cleaned by a second process (imports/cleaning.py): the import must
+come out exactly as when one process does it all, and a failing child must leave nothing."""
+
+import sys
+
+from django.test import override_settings
+
+from tagshare.imports import cleaning
+from tagshare.imports.models import ImportStatus
+from tagshare.people.models import Person, PersonChange
+from tagshare.people.selectors import person_tags
+
+# Problems of every kind, a repeat, a quoted cell spanning lines, a blank line and tags.
+FILE = (
+    "email,first_name,last_name,dob,phone,tag_list,note\n"
+    "ada@x.org,Ada,Lovelace,1815-12-10,,donors,\n"
+    "bad@x.org,Bad,Date,1815-13-45,,,\n"
+    "ADA@x.org,Ada,Again,,,,\n"
+    "\n"
+    'bob@x.org,Bob,Smith,,(312) 200-0001,"donors, volunteers","two\nlines"\n'
+    ",Carol,Nobody,,,,\n"
+    "eve@x.org,Eve,Tag,,,bad:tag,\n"
+    + "".join(f"p{i}@x.org,Person,Number{i},1990-01-{i % 28 + 1:02d},,,\n" for i in range(2500))
+)
+
+
+def _outcome(nation, job):
+    people = {
+        p.email1: (p.first_name, p.last_name, str(p.birthdate), p.phone, p.note, p.phone_key)
+        for p in Person.objects.filter(nation=nation)
+    }
+    tags = {
+        p.email1: person_tags(p)
+        for p in Person.objects.filter(nation=nation, email1__in=["ada@x.org", "bob@x.org"])
+    }
+    counts = (job.status, job.total_rows, job.created_count, job.rejected_count)
+    return counts, job.errors, people, tags
+
+
+def test_a_file_cleaned_in_a_second_process_imports_exactly_as_in_one(
+    nation, other_nation, run_import
+):
+    with override_settings(IMPORT_CLEANING_PROCESS_BYTES=10**12):
+        alone = run_import(nation, FILE)
+    with override_settings(IMPORT_CLEANING_PROCESS_BYTES=0):
+        shared = run_import(other_nation, FILE)
+    assert alone.status == ImportStatus.DONE
+    assert (alone.created_count, alone.rejected_count) == (2502, 4)
+    assert [e["row"] for e in alone.errors] == [3, 4, 7, 8]
+    assert _outcome(nation, alone) == _outcome(other_nation, shared)
+    bob = Person.objects.get(nation=other_nation, email1="bob@x.org")
+    assert (bob.note, bob.phone_key) == ("two\nlines", "+13122000001")
+
+
+def test_when_the_reading_process_fails_nothing_is_imported(nation, run_import, monkeypatch):
+    monkeypatch.setattr(
+        cleaning,
+        "_command",
+        lambda path, region: [sys.executable, "-c", "import sys; sys.exit('disk on fire')"],
+    )
+    with override_settings(IMPORT_CLEANING_PROCESS_BYTES=0):
+        job = run_import(nation, FILE)
+    assert job.status == ImportStatus.FAILED
+    assert job.detail.startswith("Nothing was imported")
+    assert Person.objects.filter(nation=nation).count() == 0
+    assert PersonChange.objects.count() == 0
+
+
+def test_a_reading_process_that_stops_mid_file_fails_the_import(nation, run_import, monkeypatch):
+    # The child sends one whole chunk, then half a frame, then dies.
+    script = (
+        "import pickle, struct, sys; out = sys.stdout.buffer; "
+        "data = pickle.dumps([]); out.write(struct.pack('<cI', b'R', len(data)) + data); "
+        "out.write(struct.pack('<cI', b'R', 999) + b'x'); out.flush(); sys.exit(0)"
+    )
+    monkeypatch.setattr(cleaning, "_command", lambda path, region: [sys.executable, "-c", script])
+    with override_settings(IMPORT_CLEANING_PROCESS_BYTES=0):
+        job = run_import(nation, FILE)
+    assert job.status == ImportStatus.FAILED
+    assert Person.objects.filter(nation=nation).count() == 0
