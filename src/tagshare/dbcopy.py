@@ -52,7 +52,14 @@ class RowStore(Protocol):
 
     def insert(self, table: Table, rows: Iterable[Sequence[Any]] | Prepared) -> None: ...
 
-    def prepare(self, table: Table, rows: Iterable[Sequence[Any]]) -> Prepared: ...
+    def prepare(
+        self,
+        table: Table,
+        rows: Iterable[Sequence[Any]],
+        *,
+        shapes: Sequence[tuple[int, ...]] | None = None,
+        defaults: Sequence[Any] | None = None,
+    ) -> Prepared: ...
 
     def adapt_datetime(self, value: Any) -> Any: ...
 
@@ -87,7 +94,15 @@ class PostgresStore:
             )
             return sorted(value for (value,) in cursor.fetchall())
 
-    def prepare(self, table: Table, rows: Iterable[Sequence[Any]]) -> Prepared:
+    def prepare(
+        self,
+        table: Table,
+        rows: Iterable[Sequence[Any]],
+        *,
+        shapes: Sequence[tuple[int, ...]] | None = None,
+        defaults: Sequence[Any] | None = None,
+    ) -> Prepared:
+        # `shapes` are SQLite's concern: COPY parses an empty field for next to nothing.
         from psycopg.copy import Copy, FileWriter
 
         # No round trip: the rows are formatted into memory, as COPY would send them.
@@ -157,6 +172,20 @@ class PostgresStore:
         finally:
             self._sender = None
             _ACTIVE.pop(id(connection), None)
+
+
+def _literal(value: Any) -> str:
+    """A column default as SQL text; only the plain values a model default can be."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        # Quoted for SQL, and % doubled: Django's SQLite cursor reads %s as a placeholder.
+        return "'" + value.replace("'", "''").replace("%", "%%") + "'"
+    raise TypeError(f"no literal for a default of type {type(value).__name__}; bind the column")
 
 
 # The background copy running on a connection (keyed by the Django connection of its thread).
@@ -241,20 +270,51 @@ class SQLiteStore:
         self._handed[table] = last + count
         return list(range(last + 1, last + 1 + count))
 
-    def prepare(self, table: Table, rows: Iterable[Sequence[Any]]) -> Prepared:
-        listed = list(rows)
-        return Prepared(listed, len(listed))
+    def prepare(
+        self,
+        table: Table,
+        rows: Iterable[Sequence[Any]],
+        *,
+        shapes: Sequence[tuple[int, ...]] | None = None,
+        defaults: Sequence[Any] | None = None,
+    ) -> Prepared:
+        """With `shapes` (per row, the indexes of the columns it may hold other than their
+        `defaults`): one statement per shape, binding only those columns; the others are
+        written as literals. Binding is most of an insert's cost, and a profile holds a
+        dozen of its hundred-odd columns."""
+        if shapes is None or defaults is None:
+            listed = list(rows)
+            return Prepared([(self._sql(table, None, ()), listed)], len(listed))
+        groups: dict[tuple[int, ...], list[list[Any]]] = {}
+        count = 0
+        for row, shape in zip(rows, shapes, strict=True):
+            groups.setdefault(shape, []).append([row[i] for i in shape])
+            count += 1
+        statements = [(self._sql(table, shape, defaults), group) for shape, group in groups.items()]
+        return Prepared(statements, count)
 
     def insert(self, table: Table, rows: Iterable[Sequence[Any]] | Prepared) -> None:
-        listed = rows.data if isinstance(rows, Prepared) else rows
-        listed = listed if isinstance(listed, Sequence) else list(listed)
-        if not listed:
-            return
-        quote = connection.ops.quote_name
-        marks = ", ".join(["%s"] * len(table.columns))
-        sql = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, table.columns))}) VALUES ({marks})"
+        if not isinstance(rows, Prepared):
+            rows = self.prepare(table, rows)
         with connection.cursor() as cursor:
-            cursor.executemany(sql, listed)
+            for sql, group in rows.data:
+                if group:
+                    cursor.executemany(sql, group)
+
+    @staticmethod
+    def _sql(table: Table, shape: tuple[int, ...] | None, defaults: Sequence[Any]) -> str:
+        quote = connection.ops.quote_name
+        if shape is None:
+            marks = ["%s"] * len(table.columns)
+        else:
+            bound = set(shape)
+            marks = [
+                "%s" if i in bound else _literal(defaults[i]) for i in range(len(table.columns))
+            ]
+        return (
+            f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, table.columns))}) "
+            f"VALUES ({', '.join(marks)})"
+        )
 
     def adapt_datetime(self, value: Any) -> Any:
         return connection.ops.adapt_datetimefield_value(value)

@@ -571,6 +571,8 @@ def _build_batch(
     nation_id = nation.pk
     source_json, share_json = dumps(source), dumps(share_id)
     created_kind = EventKind.PERSON_CREATED.value
+    shapes: list[tuple[int, ...]] = []  # per person row, the columns it may set (SQLite)
+    shape_of: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[int, ...]] = {}
     for row, person_id, change_id in zip(rows, person_ids, change_ids, strict=True):
         ts = clock.now()
         version = [ts, nation_id]
@@ -610,6 +612,11 @@ def _build_batch(
             )
         person[_P_CREATED] = person[_P_UPDATED] = now
         people.append(person)
+        touched = (tuple(row.written), tuple(keys) if keys else ())
+        shape = shape_of.get(touched)
+        if shape is None:
+            shape = shape_of[touched] = _shape(*touched)
+        shapes.append(shape)
         for slot, address in row.emails.items():
             emails.append((nation_id, person_id, slot, address))
         changes.append(
@@ -633,7 +640,7 @@ def _build_batch(
         events.append(outbox_services.event_row(nation_id, person_id, created_kind, payload, now))
     return _Built(
         person_ids,
-        store.prepare(_PERSON, people),
+        store.prepare(_PERSON, people, shapes=shapes, defaults=_PERSON_DEFAULTS),
         store.prepare(_EMAIL, emails),
         store.prepare(_CHANGE, changes),
         store.prepare(outbox_services.EVENT_TABLE, events),
@@ -648,6 +655,16 @@ def _write_batch(store: RowStore, built: _Built) -> None:
     outbox_services.emit_rows(built.events, store=store)
 
 
+def _shape(names: tuple[str, ...], key_columns: tuple[str, ...]) -> tuple[int, ...]:
+    """The person columns a row with these fields and match keys sets; the rest keep their
+    defaults (_PERSON_DEFAULTS)."""
+    columns = set(_P_ALWAYS)
+    for name in names:
+        columns.update(index for _, index in _FIELD_SLOTS[name])
+    columns.update(_PERSON_INDEX[column] for column in key_columns)
+    return tuple(sorted(columns))
+
+
 _P_ID = _PERSON_INDEX["id"]
 _P_NATION = _PERSON_INDEX["nation_id"]
 _P_SUPPORTER = _PERSON_INDEX["is_supporter"]
@@ -655,3 +672,4 @@ _P_PROSPECT = _PERSON_INDEX["is_prospect"]
 _P_VERSIONS = _PERSON_INDEX["field_versions"]
 _P_CREATED = _PERSON_INDEX["created_at"]
 _P_UPDATED = _PERSON_INDEX["updated_at"]
+_P_ALWAYS = (_P_ID, _P_NATION, _P_SUPPORTER, _P_PROSPECT, _P_VERSIONS, _P_CREATED, _P_UPDATED)
