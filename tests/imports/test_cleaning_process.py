@@ -56,7 +56,7 @@ def test_when_the_reading_process_fails_nothing_is_imported(nation, run_import, 
     monkeypatch.setattr(
         cleaning,
         "_command",
-        lambda path, region: [sys.executable, "-c", "import sys; sys.exit('disk on fire')"],
+        lambda path, region, frames: [sys.executable, "-c", "import sys; sys.exit('disk on fire')"],
     )
     with override_settings(IMPORT_CLEANING_PROCESS_BYTES=0):
         job = run_import(nation, FILE)
@@ -67,14 +67,35 @@ def test_when_the_reading_process_fails_nothing_is_imported(nation, run_import, 
 
 
 def test_a_reading_process_that_stops_mid_file_fails_the_import(nation, run_import, monkeypatch):
-    # The child sends one whole chunk, then half a frame, then dies.
+    # The child sends one whole chunk, then half a frame, then exits as if all went well.
     script = (
-        "import pickle, struct, sys; out = sys.stdout.buffer; "
+        "import os, pickle, struct, sys; out = os.fdopen(int(sys.argv[1]), 'wb'); "
         "data = pickle.dumps([]); out.write(struct.pack('<cI', b'R', len(data)) + data); "
-        "out.write(struct.pack('<cI', b'R', 999) + b'x'); out.flush(); sys.exit(0)"
+        "out.write(struct.pack('<cI', b'R', 999) + b'x'); out.close()"
     )
-    monkeypatch.setattr(cleaning, "_command", lambda path, region: [sys.executable, "-c", script])
+    monkeypatch.setattr(
+        cleaning,
+        "_command",
+        lambda path, region, frames: [sys.executable, "-c", script, str(frames)],
+    )
     with override_settings(IMPORT_CLEANING_PROCESS_BYTES=0):
         job = run_import(nation, FILE)
     assert job.status == ImportStatus.FAILED
     assert Person.objects.filter(nation=nation).count() == 0
+
+
+def test_what_the_reading_process_prints_does_not_disturb_the_rows(nation, run_import, monkeypatch):
+    # Rows travel on a pipe of their own: output on stdout (a library, a profiler) is not rows.
+    real = cleaning._command
+    noisy = (
+        "import runpy, sys; print('noise on stdout', flush=True); sys.argv = sys.argv[1:]; "
+        "runpy.run_module('tagshare.imports.cleaning', run_name='__main__')"
+    )
+    monkeypatch.setattr(
+        cleaning,
+        "_command",
+        lambda path, region, frames: [sys.executable, "-c", noisy, *real(path, region, frames)[2:]],
+    )
+    with override_settings(IMPORT_CLEANING_PROCESS_BYTES=0):
+        job = run_import(nation, FILE)
+    assert (job.status, job.created_count, job.rejected_count) == (ImportStatus.DONE, 2502, 4)

@@ -7,7 +7,8 @@ back cleaned, a chunk at a time, while the parent stages the previous chunk: the
 machine's cores. Not `multiprocessing`: a Celery prefork worker is a daemonic process, and those
 may not start multiprocessing children; a plain subprocess they may.
 
-The child writes frames to its stdout, each a kind byte, a 4-byte length and a pickle:
+The child writes frames to a pipe of their own (not stdout, where anything that prints, from a
+library to a profiler, would corrupt them), each a kind byte, a 4-byte length and a pickle:
 - `P`: the chunk's problems, [(row number, field, message), ...];
 - `R`: the chunk's valid rows, [(row number, values, tags), ...], values carrying MATCH_KEYS;
   the parent keeps these bytes as they are for its spool (`services._Spool`).
@@ -85,33 +86,38 @@ def _from_child(path: Path, mapping: dict[int, str], region: str) -> Iterator[Ch
     env.setdefault("DJANGO_SETTINGS_MODULE", "tagshare.settings")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
     with tempfile.TemporaryFile() as errors:
-        child = subprocess.Popen(
-            _command(path, region),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            env=env,
-        )
-        assert child.stdin is not None and child.stdout is not None
-        finished = False
+        frames_in, frames_out = os.pipe()
         try:
-            child.stdin.write(json.dumps(mapping).encode())
-            child.stdin.close()
-            yield from _read_frames(child.stdout)
-            finished = True
+            child = subprocess.Popen(
+                _command(path, region, frames_out),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+                env=env,
+                pass_fds=(frames_out,),
+            )
         finally:
-            if not finished:
-                child.kill()  # the import stopped early (an error): the rest is not wanted
-            child.stdout.close()
-            code = child.wait()
+            os.close(frames_out)  # the child holds its own copy: EOF when it exits
+        assert child.stdin is not None
+        finished = False
+        with os.fdopen(frames_in, "rb") as frames:
+            try:
+                child.stdin.write(json.dumps(mapping).encode())
+                child.stdin.close()
+                yield from _read_frames(frames)
+                finished = True
+            finally:
+                if not finished:
+                    child.kill()  # the import stopped early (an error): the rest is not wanted
+                code = child.wait()
         if code != 0:
             errors.seek(0)
             tail = errors.read()[-2000:].decode("utf-8", "replace").strip()
             raise CleaningFailed(f"the process reading the file stopped (exit {code}): {tail}")
 
 
-def _command(path: Path, region: str) -> list[str]:
-    return [sys.executable, "-m", "tagshare.imports.cleaning", str(path), region]
+def _command(path: Path, region: str, frames: int) -> list[str]:
+    return [sys.executable, "-m", "tagshare.imports.cleaning", str(path), region, str(frames)]
 
 
 def _read_frames(stream: IO[bytes]) -> Iterator[Chunk]:
@@ -142,16 +148,15 @@ def main() -> None:
     django.setup()
     # Short-lived and allocating only per chunk: the cyclic collector would walk every row.
     gc.disable()
-    path, region = Path(sys.argv[1]), sys.argv[2]
+    path, region, frames = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     mapping = {int(index): target for index, target in json.load(sys.stdin).items()}
-    out = sys.stdout.buffer
-    for number, chunk in enumerate(_chunks(path, mapping, region)):
-        if chunk.problems:
-            _send(out, b"P", chunk.problems)
-        _send(out, b"R", chunk.rows)
-        if number % 100 == 99:
-            gc.collect()
-    out.flush()
+    with os.fdopen(frames, "wb") as out:
+        for number, chunk in enumerate(_chunks(path, mapping, region)):
+            if chunk.problems:
+                _send(out, b"P", chunk.problems)
+            _send(out, b"R", chunk.rows)
+            if number % 100 == 99:
+                gc.collect()
 
 
 if __name__ == "__main__":
