@@ -83,3 +83,28 @@ def test_prepared_rows_insert_like_plain_ones(nation):
         "c",
     ]
     assert isinstance(store, PostgresStore if connection.vendor == "postgresql" else SQLiteStore)
+
+
+@postgres_only
+def test_rows_are_formatted_as_the_connection_itself_formats_them(db):
+    # Prepared rows are formatted without the connection (the other thread may be using it);
+    # they must come out byte for byte as psycopg formats them for this connection.
+    import datetime as dt
+    import io
+
+    from psycopg.copy import Copy, FileWriter
+
+    rows = [
+        ("plain", "", None, True, False, 0, 117703762619858944, -3),
+        ("tab\\there\nnewline\rreturn back\\slash", "Zoë 北京 🙂", None, None, None, 1, 2, 3),
+        (dt.date(1815, 12, 10), timezone.now(), '{"a": [1, "x\\ty"]}', "'quoted'", "%s", 4, 5, 6),
+    ]
+    connection.ensure_connection()
+    expected = io.BytesIO()
+    with (
+        connection.connection.cursor() as cursor,
+        Copy(cursor, writer=FileWriter(expected)) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+    assert PostgresStore().prepare(TAGS, rows).data == expected.getvalue()

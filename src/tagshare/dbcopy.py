@@ -6,7 +6,6 @@ here, so the per-row cost is building a tuple, not an ORM object.
 
 from __future__ import annotations
 
-import io
 import queue
 import threading
 import time
@@ -103,20 +102,14 @@ class PostgresStore:
         defaults: Sequence[Any] | None = None,
     ) -> Prepared:
         # `shapes` are SQLite's concern: COPY parses an empty field for next to nothing.
-        from psycopg.copy import Copy, FileWriter
-
-        # No round trip: the rows are formatted into memory, as COPY would send them.
-        connection.ensure_connection()
-        buffer = io.BytesIO()
+        formatter = _copy_formatter()
+        data = bytearray()
         count = 0
-        with (
-            connection.connection.cursor() as cursor,
-            Copy(cursor, writer=FileWriter(buffer)) as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-                count += 1
-        return Prepared(buffer.getvalue(), count)
+        for row in rows:
+            data += formatter.write_row(row)
+            count += 1
+        data += formatter.end()
+        return Prepared(bytes(data), count)
 
     def insert(self, table: Table, rows: Iterable[Sequence[Any]] | Prepared) -> None:
         if not rows:
@@ -172,6 +165,22 @@ class PostgresStore:
         finally:
             self._sender = None
             _ACTIVE.pop(id(connection), None)
+
+
+def _copy_formatter() -> Any:
+    """psycopg's own COPY text formatting, with no connection behind it.
+
+    Formatting runs on the caller's thread while the background thread uses the connection,
+    and libpq is not safe for two threads at once: a formatter made from the connection would
+    read its parameters (the client encoding) from the live connection object. The rows the
+    bulk paths write hold plain values (text, numbers, booleans, dates, JSON already as text)
+    that the default adapters format exactly as the connection's do, in UTF-8, which is what
+    Django's connections use; a test checks the two agree.
+    """
+    from psycopg._copy_base import TextFormatter
+    from psycopg.adapt import Transformer
+
+    return TextFormatter(Transformer(), encoding="utf-8")
 
 
 def _literal(value: Any) -> str:
