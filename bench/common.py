@@ -22,9 +22,13 @@ def add_database_arguments(parser: Any) -> None:
 
 def open_fresh_database(args: Any) -> tuple[str, Path] | None:
     """Point Django at the benchmark database and wipe it; None (after saying why) if refused."""
+    import atexit
+    import shutil
     import tempfile
 
     data_dir = Path(tempfile.mkdtemp(prefix="tagshare-bench-"))
+    # The SQLite database and generated files of a 1M run take gigabytes: gone when it ends.
+    atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
     url = args.database_url or f"sqlite:///{data_dir / 'bench.sqlite3'}"
     if not may_wipe(url, args.allow_wipe):
         print(
