@@ -8,7 +8,13 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from tagshare.dbcopy import PostgresStore, SQLiteStore, Table, store_for_connection
+from tagshare.dbcopy import (
+    PostgresStore,
+    QueuedWriteFailed,
+    SQLiteStore,
+    Table,
+    store_for_connection,
+)
 from tagshare.people.models import Person
 from tagshare.tags.models import Tag
 
@@ -57,10 +63,47 @@ def test_another_stores_copy_goes_after_the_queued_rows(nation):
 @postgres_only
 def test_an_error_in_a_background_copy_reaches_the_caller_and_nothing_stays(nation):
     store = PostgresStore()
-    with pytest.raises(IntegrityError), transaction.atomic(), store.in_background():
+    with pytest.raises(QueuedWriteFailed) as failed, transaction.atomic(), store.in_background():
         store.insert(TAGS, _tag_rows(nation, "same", "same"))
         store.insert(TAGS, _tag_rows(nation, "later"))  # queued after the failure: not sent
+    assert isinstance(failed.value.__cause__, IntegrityError)
     assert not Tag.objects.filter(nation=nation).exists()
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_another_threads_background_copy_is_none_of_this_threads_business(nation):
+    # Connections are per thread: one thread's queued writes (and their failure) must not make
+    # another thread wait or fail. The web server runs imports in request threads beside the
+    # in-process sync worker.
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+    outcome: list[BaseException | None] = []
+
+    def failing_import() -> None:
+        store = PostgresStore()
+        try:
+            with transaction.atomic(), store.in_background():
+                store.insert(TAGS, _tag_rows(nation, "same", "same"))
+                started.set()
+                release.wait(10)
+        except BaseException as exc:
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=failing_import)
+    other.start()
+    try:
+        assert started.wait(10)
+        with transaction.atomic():
+            PostgresStore().insert(TAGS, _tag_rows(nation, "mine"))
+        assert Tag.objects.filter(nation=nation, name="mine").exists()
+    finally:
+        release.set()
+        other.join(10)
+    assert isinstance(outcome[0], QueuedWriteFailed)
 
 
 @postgres_only

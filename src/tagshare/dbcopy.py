@@ -147,13 +147,15 @@ class PostgresStore:
         through Django (an execute wrapper), and other stores' COPYs. The connection's own
         lock makes the two threads take turns on the wire; the waiting keeps the order.
         """
-        if self._sender is not None or connection.vendor != "postgresql":
+        # One sender per connection: inside another store's, this one writes directly (after
+        # waiting for the other's queue, like anything else on the connection).
+        if getattr(_ACTIVE, "sender", None) is not None or connection.vendor != "postgresql":
             yield
             return
         connection.ensure_connection()
         sender = _BackgroundCopy(connection.connection)
         self._sender = sender
-        _ACTIVE[id(connection)] = sender
+        _ACTIVE.sender = sender
         try:
             with connection.execute_wrapper(sender.wrapper):
                 yield
@@ -164,7 +166,7 @@ class PostgresStore:
             sender.close(raise_error=True)
         finally:
             self._sender = None
-            _ACTIVE.pop(id(connection), None)
+            _ACTIVE.sender = None
 
 
 def _copy_formatter() -> Any:
@@ -197,14 +199,22 @@ def _literal(value: Any) -> str:
     raise TypeError(f"no literal for a default of type {type(value).__name__}; bind the column")
 
 
-# The background copy running on a connection (keyed by the Django connection of its thread).
-_ACTIVE: dict[int, _BackgroundCopy] = {}
+# The background copy running on this thread's connection. Thread-local because Django's
+# connections are: `django.db.connection` is one proxy object for every thread, so it cannot
+# be the key (another thread's import would make this one wait for it, or fail with it).
+_ACTIVE = threading.local()
 
 
 def _drain_background() -> None:
-    sender = _ACTIVE.get(id(connection))
+    sender = getattr(_ACTIVE, "sender", None)
     if sender is not None:
         sender.drain()
+
+
+class QueuedWriteFailed(Exception):
+    """A COPY queued by `in_background` failed; `__cause__` is the database's error (Django's
+    class, e.g. IntegrityError). Raised on the caller's thread at its next wait, so it may
+    surface in any statement of the caller's that follows the write."""
 
 
 class _BackgroundCopy:
@@ -238,9 +248,13 @@ class _BackgroundCopy:
             self._raise()
 
     def _raise(self) -> None:
-        if self._error is not None:
-            with connection.wrap_database_errors:
+        if self._error is None:
+            return
+        try:
+            with connection.wrap_database_errors:  # psycopg's error as Django's
                 raise self._error
+        except Exception as exc:
+            raise QueuedWriteFailed(f"a write queued on this connection failed: {exc}") from exc
 
     def _run(self) -> None:
         while True:

@@ -99,3 +99,28 @@ def test_what_the_reading_process_prints_does_not_disturb_the_rows(nation, run_i
     with override_settings(IMPORT_CLEANING_PROCESS_BYTES=0):
         job = run_import(nation, FILE)
     assert (job.status, job.created_count, job.rejected_count) == (ImportStatus.DONE, 2502, 4)
+
+
+def test_a_failed_staging_stops_the_reading_process_at_once(nation, run_import, monkeypatch):
+    import subprocess
+
+    from tagshare.matching import engine
+
+    children: list[subprocess.Popen] = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(*args, **kwargs):
+        children.append(real_popen(*args, **kwargs))
+        return children[-1]
+
+    def failing_stage(run, rows):
+        next(iter(rows))  # the child is running and has sent its first chunk
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(cleaning.subprocess, "Popen", recording_popen)
+    monkeypatch.setattr(engine, "stage_values", failing_stage)
+    big = FILE + "".join(f"q{i}@x.org,Q,Number{i},,,,\n" for i in range(50_000))
+    with override_settings(IMPORT_CLEANING_PROCESS_BYTES=0):
+        job = run_import(nation, big)
+    assert job.status == ImportStatus.FAILED
+    assert [child.poll() is not None for child in children] == [True]

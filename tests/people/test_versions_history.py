@@ -163,3 +163,17 @@ def test_support_level_sets_supporter_status(nation, make_person):
     )
     person.refresh_from_db()
     assert person.is_supporter is False
+
+
+def test_deleting_a_nation_takes_its_peoples_history_and_emails_and_no_one_elses(
+    nation, other_nation, make_person
+):
+    # Their nation keys are not checked by the database (nor followed on delete): the rows go
+    # with their person.
+    from tagshare.people.models import PersonEmail
+
+    make_person(nation, first_name="Ada", email1="ada@x.org")
+    kept = make_person(other_nation, first_name="Bob", email1="ada@x.org")
+    nation.delete()
+    assert list(PersonChange.objects.values_list("person_id", flat=True)) == [kept.pk]
+    assert list(PersonEmail.objects.values_list("person_id", "address")) == [(kept.pk, "ada@x.org")]

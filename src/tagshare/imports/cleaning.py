@@ -26,7 +26,7 @@ import struct
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -54,14 +54,14 @@ class CleaningFailed(Exception):
 
 def cleaned_chunks(
     path: Path, mapping: dict[int, str], region: str, *, in_child: bool
-) -> Iterator[Chunk]:
+) -> Generator[Chunk, None, None]:
     """The file's rows, cleaned, a chunk at a time: in a child process, or in this one."""
     if in_child:
         return _from_child(path, mapping, region)
     return _chunks(path, mapping, region)
 
 
-def _chunks(path: Path, mapping: dict[int, str], region: str) -> Iterator[Chunk]:
+def _chunks(path: Path, mapping: dict[int, str], region: str) -> Generator[Chunk, None, None]:
     from tagshare.imports import reader
     from tagshare.matching.normalise import match_keys
     from tagshare.people.bulk import MATCH_KEYS
@@ -80,7 +80,7 @@ def _chunks(path: Path, mapping: dict[int, str], region: str) -> Iterator[Chunk]
         yield chunk
 
 
-def _from_child(path: Path, mapping: dict[int, str], region: str) -> Iterator[Chunk]:
+def _from_child(path: Path, mapping: dict[int, str], region: str) -> Generator[Chunk, None, None]:
     package_root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "tagshare.settings")
@@ -96,24 +96,41 @@ def _from_child(path: Path, mapping: dict[int, str], region: str) -> Iterator[Ch
                 env=env,
                 pass_fds=(frames_out,),
             )
+        except BaseException:
+            os.close(frames_in)
+            raise
         finally:
             os.close(frames_out)  # the child holds its own copy: EOF when it exits
         assert child.stdin is not None
         finished = False
+        broken: str | None = None  # what went wrong on our side of the pipe, if anything
         with os.fdopen(frames_in, "rb") as frames:
             try:
-                child.stdin.write(json.dumps(mapping).encode())
-                child.stdin.close()
-                yield from _read_frames(frames)
+                try:
+                    child.stdin.write(json.dumps(mapping).encode())
+                    child.stdin.close()
+                except BrokenPipeError:
+                    pass  # the child is gone already: its exit code and stderr say why
+                try:
+                    yield from _read_frames(frames)
+                except _Truncated as exc:
+                    broken = str(exc)
                 finished = True
             finally:
                 if not finished:
                     child.kill()  # the import stopped early (an error): the rest is not wanted
                 code = child.wait()
-        if code != 0:
+        if code != 0 or broken:
             errors.seek(0)
             tail = errors.read()[-2000:].decode("utf-8", "replace").strip()
-            raise CleaningFailed(f"the process reading the file stopped (exit {code}): {tail}")
+            raise CleaningFailed(
+                f"the process reading the file stopped (exit {code}"
+                f"{', ' + broken if broken else ''}): {tail or 'it said nothing'}"
+            )
+
+
+class _Truncated(Exception):
+    """The frames stopped in the middle of one."""
 
 
 def _command(path: Path, region: str, frames: int) -> list[str]:
@@ -123,10 +140,12 @@ def _command(path: Path, region: str, frames: int) -> list[str]:
 def _read_frames(stream: IO[bytes]) -> Iterator[Chunk]:
     chunk = Chunk()
     while head := stream.read(_HEAD.size):
+        if len(head) != _HEAD.size:
+            raise _Truncated("its output ends in a frame's header")
         kind, size = _HEAD.unpack(head)
         data = stream.read(size)
         if len(data) != size:
-            raise CleaningFailed("the process reading the file stopped mid-chunk")
+            raise _Truncated("its output ends in the middle of a chunk")
         if kind == b"P":
             chunk.problems = pickle.loads(data)
         else:

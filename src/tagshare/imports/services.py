@@ -10,7 +10,8 @@ import logging
 import pickle
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,9 +141,13 @@ def import_run(
     try:
         with gcpause.collector_paused(), transaction.atomic():
             run = engine.run_create(nation=job.nation, id_fields=id_fields)
-            valid = engine.stage_values(
-                run, _valid_rows(path, mapping, tally, report, spool, job.nation.default_region)
-            )
+            rows = _valid_rows(path, mapping, tally, report, spool, job.nation.default_region)
+            try:
+                valid = engine.stage_values(run, rows)
+            finally:
+                # Now, not when the collector (paused for the import) gets to it: a failed
+                # staging must stop the child process reading the file at once.
+                rows.close()
             report("matching", 0, valid)
             engine.run_cascade(run)
             ambiguous, ambiguous_count = _read_ambiguous(run)
@@ -237,7 +242,7 @@ def _valid_rows(
     report: Progress,
     spool: _Spool,
     region: str,
-) -> Iterator[tuple[int, dict[str, Any]]]:
+) -> Generator[tuple[int, dict[str, Any]], None, None]:
     """Rows that pass validation and are not repeats of an earlier row's email or unique ID.
 
     Each row carries its match keys (MATCH_KEYS), computed once when it is cleaned: staging
@@ -246,26 +251,29 @@ def _valid_rows(
     """
     in_child = path.stat().st_size >= settings.IMPORT_CLEANING_PROCESS_BYTES
     seen: dict[tuple[str, ...], int] = {}
-    for chunk in cleaning.cleaned_chunks(path, mapping, region, in_child=in_child):
-        staged: list[cleaning.SpooledRow] = []
-        for item in _in_file_order(chunk):
-            tally.total += 1
-            if tally.total % 10_000 == 0:
-                report("validating", tally.total, 0)
-            number, row = item[0], item[1]
-            if not isinstance(row, dict):  # a problem: (number, field, message)
-                tally.reject(number, row, item[2])
-                continue
-            repeat = _repeat_of(row, seen)
-            if repeat is not None:
-                key, earlier = repeat
-                tally.reject(number, key[0], f"has the same {key[0]} as row {earlier} ({key[1]})")
-                continue
-            for key in _row_keys(row):
-                seen[key] = number
-            staged.append((number, row, item[2]))
-            yield number, row
-        spool.add_chunk(chunk, staged)
+    with closing(cleaning.cleaned_chunks(path, mapping, region, in_child=in_child)) as chunks:
+        for chunk in chunks:
+            staged: list[cleaning.SpooledRow] = []
+            for item in _in_file_order(chunk):
+                tally.total += 1
+                if tally.total % 10_000 == 0:
+                    report("validating", tally.total, 0)
+                number, row = item[0], item[1]
+                if not isinstance(row, dict):  # a problem: (number, field, message)
+                    tally.reject(number, row, item[2])
+                    continue
+                repeat = _repeat_of(row, seen)
+                if repeat is not None:
+                    key, earlier = repeat
+                    tally.reject(
+                        number, key[0], f"has the same {key[0]} as row {earlier} ({key[1]})"
+                    )
+                    continue
+                for key in _row_keys(row):
+                    seen[key] = number
+                staged.append((number, row, item[2]))
+                yield number, row
+            spool.add_chunk(chunk, staged)
 
 
 def _in_file_order(chunk: cleaning.Chunk) -> Iterator[tuple[Any, ...]]:
@@ -372,17 +380,20 @@ def _apply(
         order line up with it: both stream, and no map of a million outcomes is held.
         """
         nonlocal done
-        if wanted == MatchStatus.NOT_FOUND and len(not_found) == total:
-            outcomes: Iterator[tuple[str, int | None]] = (
-                (MatchStatus.NOT_FOUND if flag else "", None) for flag in not_found
-            )
-        else:
+        outcomes: Iterator[tuple[str, int | None]]
+        if wanted == MatchStatus.MATCHED:
             outcomes = (
                 MatchResult.objects.filter(run=run)
                 .order_by("seq")
                 .values_list("status", "person_id")
                 .iterator(chunk_size=APPLY_BATCH)
             )
+        else:
+            # Never the database here: this sweep feeds people_bulk_create, whose writes may
+            # be on the connection in the background (dbcopy `in_background`).
+            if len(not_found) != total:
+                raise AssertionError("the matched sweep must run first, to its end")
+            outcomes = ((MatchStatus.NOT_FOUND if flag else "", None) for flag in not_found)
         for item, (status, person_id) in zip(spool.rows(), outcomes, strict=True):
             if wanted == MatchStatus.MATCHED:
                 not_found.append(status == MatchStatus.NOT_FOUND)

@@ -24,7 +24,7 @@ from django.db import IntegrityError, OperationalError, connection, models, tran
 from django.utils import timezone
 
 from tagshare import jsontext
-from tagshare.dbcopy import Prepared, RowStore, Table, store_for_connection
+from tagshare.dbcopy import Prepared, QueuedWriteFailed, RowStore, Table, store_for_connection
 from tagshare.errors import Conflict, ValidationFailed
 from tagshare.matching.normalise import match_keys
 from tagshare.nations.actors import Actor, check_acts_in
@@ -93,10 +93,16 @@ def people_bulk_create(
         created = _create_batches(
             store, nation, actor, rows, batch_size, first_row, on_created, precleaned
         )
-    except IntegrityError as exc:
-        # Only a concurrent writer can get here: the checks saw every earlier clash.
-        raise Conflict(f"Another write clashed with these people; try again. ({exc})") from None
+    except QueuedWriteFailed as exc:  # PostgreSQL: the batch's COPY, sent in the background
+        if isinstance(exc.__cause__, IntegrityError):
+            raise _clashed(exc.__cause__) from None
+        raise
     return created
+
+
+def _clashed(exc: IntegrityError) -> Conflict:
+    # Only a concurrent writer can get here: the checks saw every earlier clash.
+    return Conflict(f"Another write clashed with these people; try again. ({exc})")
 
 
 def _create_batches(
@@ -527,7 +533,12 @@ _FIELD_SLOTS: dict[str, list[tuple[str | None, int]]] = {
 
 
 class _IdPool:
-    """Person and history ids taken from the database ahead of the rows that will use them."""
+    """Person and history ids taken from the database ahead of the rows that will use them.
+
+    On SQLite an id taken is only reserved for this store (no sequence hands it out): nothing
+    else may insert people or history in this transaction while the pool holds ids, so
+    `on_created` callbacks must not create people (they tag them).
+    """
 
     def __init__(self, store: RowStore) -> None:
         self.store = store
@@ -648,11 +659,15 @@ def _build_batch(
 
 
 def _write_batch(store: RowStore, built: _Built) -> None:
-    # In the background on PostgreSQL: an error surfaces at the next wait (people_bulk_create).
-    store.insert(_PERSON, built.people)
-    store.insert(_EMAIL, built.emails)
-    store.insert(_CHANGE, built.changes)
-    outbox_services.emit_rows(built.events, store=store)
+    # In the background on PostgreSQL: an error there surfaces at the next wait, as
+    # QueuedWriteFailed (people_bulk_create). On SQLite it surfaces here.
+    try:
+        store.insert(_PERSON, built.people)
+        store.insert(_EMAIL, built.emails)
+        store.insert(_CHANGE, built.changes)
+        outbox_services.emit_rows(built.events, store=store)
+    except IntegrityError as exc:
+        raise _clashed(exc) from None
 
 
 def _shape(names: tuple[str, ...], key_columns: tuple[str, ...]) -> tuple[int, ...]:

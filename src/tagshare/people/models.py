@@ -92,9 +92,10 @@ class PersonEmail(models.Model):
     # The two constraints below lead with the nation and the person: their own indexes would
     # only be two more entries to write per email. No database check of the nation either:
     # the row's person is checked, and its nation is the person's (written only by the
-    # people services); one check less per email at commit (docs/benchmarks.md).
+    # people services); one check less per email at commit (docs/benchmarks.md). Deleting a
+    # nation removes these rows through their person (DO_NOTHING here: no second lookup).
     nation = models.ForeignKey(
-        Nation, on_delete=models.CASCADE, db_index=False, db_constraint=False
+        Nation, on_delete=models.DO_NOTHING, db_index=False, db_constraint=False
     )
     person = models.ForeignKey(
         Person, on_delete=models.CASCADE, related_name="email_index", db_index=False
@@ -125,9 +126,11 @@ class PersonChange(models.Model):
     """
 
     # Never looked up by nation (history is read per person), and always the person's nation:
-    # neither an index nor a database check, which every imported profile paid for.
+    # neither an index nor a database check, which every imported profile paid for. Deleting
+    # a nation removes these rows through their person: without the index, a lookup by nation
+    # would read the whole table, hence DO_NOTHING.
     nation = models.ForeignKey(
-        Nation, on_delete=models.CASCADE, db_index=False, db_constraint=False
+        Nation, on_delete=models.DO_NOTHING, db_index=False, db_constraint=False
     )
     # change_person_idx (person, -id) serves every lookup by person.
     person = models.ForeignKey(
