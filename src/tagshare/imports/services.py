@@ -30,6 +30,7 @@ from tagshare.nations.actors import Actor, check_acts_in
 from tagshare.nations.models import Nation
 from tagshare.people import catalog, values
 from tagshare.people.bulk import MATCH_KEYS, people_bulk_create
+from tagshare.people.bulk_update import people_in_nation
 from tagshare.people.models import Person
 from tagshare.people.services import person_update
 from tagshare.tags.bulk import tags_bulk_apply
@@ -350,7 +351,7 @@ def _apply(
     done = 0
 
     def flush_matched() -> None:
-        people = Person.objects.filter(nation=nation).in_bulk([pid for _, pid in matched])
+        people = people_in_nation(nation, [pid for _, pid in matched])
         for row, person_id in matched:
             person = people[person_id]
             changes = changes_for_match(person, row.values, overwrite=job.overwrite)

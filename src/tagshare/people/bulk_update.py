@@ -64,12 +64,21 @@ def people_for_update(ids: Iterable[int]) -> dict[int, Person]:
     ids = list(ids)
     if not ids:
         return {}  # an empty IN has no SQL form on SQLite: the compiler refuses it
-    query = (
-        Person.objects.select_for_update()
-        .filter(pk__in=many_ids(ids))
-        .order_by("pk")
-        .values_list(*_LOADED)
-    )
+    return _load(Person.objects.select_for_update().filter(pk__in=many_ids(ids)).order_by("pk"))
+
+
+def people_in_nation(nation: Nation, ids: Iterable[int]) -> dict[int, Person]:
+    """The profiles of this nation with these ids, unlocked, built as `people_for_update`
+    builds them (an import compares thousands of matched profiles with its rows; the few it
+    changes are locked and read again by `person_update`)."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    return _load(Person.objects.filter(nation=nation, pk__in=many_ids(ids)))
+
+
+def _load(queryset: Any) -> dict[int, Person]:
+    query = queryset.values_list(*_LOADED)
     db = query.db  # a property that asks the database router: once, not per row
     sql, params = query.query.get_compiler(using=db).as_sql()
     converters = _converters()
