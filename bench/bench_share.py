@@ -244,6 +244,8 @@ def _bench_write_floor() -> dict[str, Any]:
         )
         + ")"
     )
+    if pg:
+        doc = f"({doc})::text"  # history documents are stored as text (people.JSONTextField)
     pairs = (
         "FROM sharing_sharelink l JOIN people_person s ON s.id = l.sender_person_id "
         "JOIN people_person r ON r.id = l.receiver_person_id "

@@ -177,3 +177,28 @@ def test_deleting_a_nation_takes_its_peoples_history_and_emails_and_no_one_elses
     nation.delete()
     assert list(PersonChange.objects.values_list("person_id", flat=True)) == [kept.pk]
     assert list(PersonEmail.objects.values_list("person_id", "address")) == [(kept.pk, "ada@x.org")]
+
+
+def test_a_fields_history_is_its_own_whatever_the_values_say(nation, make_person):
+    # History documents are stored as text and narrowed by text in SQL; a value that spells
+    # another field's key must not make its write part of that field's history.
+    from django.db import connection
+
+    from tagshare.people.bulk import people_bulk_create
+
+    person = make_person(nation, first_name="Ada", last_name="Byron")
+    services.person_update(
+        nation=nation, actor=Actor.system(), person=person, changes={"note": '"last_name": x'}
+    )
+    people_bulk_create(
+        nation=nation, actor=Actor.system(), rows=[{"first_name": "Bo", "last_name": "Bulk"}]
+    )
+    bulk = PersonChange.objects.exclude(person=person).get().person
+    assert [e["new"] for e in person_history(nation, person, field="last_name")] == ["Byron"]
+    assert [e["new"] for e in person_history(nation, bulk, field="last_name")] == ["Bulk"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT changes FROM {PersonChange._meta.db_table} WHERE person_id = %s", [bulk.pk]
+        )
+        (stored,) = cursor.fetchone()
+    assert isinstance(stored, str) and '"last_name":' in stored

@@ -81,7 +81,9 @@ def person_history(
     entries: list[dict[str, Any]] = []
     writes = PersonChange.objects.filter(person=person)
     if field:
-        writes = writes.filter(changes__has_key=field)
+        # The documents are text: this narrows the writes to those naming the field (a value
+        # could contain the same text; the loop below keeps only the field's own entries).
+        writes = writes.filter(changes__contains=f'"{field}":')
     if after is not None:
         writes = writes.filter(pk__lte=after[0])
     writes = writes.select_related("actor").order_by("-id")
