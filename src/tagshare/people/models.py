@@ -128,6 +128,10 @@ class JSONTextField(models.TextField):
     docs/benchmarks.md). Nothing queries inside these documents in SQL.
     """
 
+    if TYPE_CHECKING:  # for django-stubs: a document in and out, not text
+        _pyi_private_set_type: Any
+        _pyi_private_get_type: Any
+
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
         return None if value is None else jsontext.loads(value)
 
