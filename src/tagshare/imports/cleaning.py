@@ -148,9 +148,8 @@ def _read_frames(stream: IO[bytes]) -> Iterator[Chunk]:
             raise _Truncated("its output ends in the middle of a chunk")
         if kind == b"P":
             chunk.problems = pickle.loads(data)
-        else:
+        else:  # R: the chunk's rows, which end it
             chunk.rows, chunk.spooled = pickle.loads(data), data
-        if kind == b"R":
             yield chunk
             chunk = Chunk()
 

@@ -6,6 +6,7 @@ rejected and ambiguous rows are listed on the job. Never half a row, never a sil
 
 from __future__ import annotations
 
+import heapq
 import logging
 import pickle
 import shutil
@@ -13,6 +14,7 @@ import uuid
 from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -279,19 +281,7 @@ def _valid_rows(
 
 def _in_file_order(chunk: cleaning.Chunk) -> Iterator[tuple[Any, ...]]:
     """A chunk's valid rows and problems merged back into the file's row order."""
-    if not chunk.problems:
-        yield from chunk.rows
-        return
-    problems = iter(chunk.problems)
-    problem = next(problems, None)
-    for row in chunk.rows:
-        while problem is not None and problem[0] < row[0]:
-            yield problem
-            problem = next(problems, None)
-        yield row
-    while problem is not None:
-        yield problem
-        problem = next(problems, None)
+    return heapq.merge(chunk.rows, chunk.problems, key=itemgetter(0))
 
 
 def _row_keys(row: dict[str, Any]) -> list[tuple[str, ...]]:
