@@ -1,5 +1,8 @@
 """CSV import (SPEC §8): matching, overwrite semantics, row errors, all-or-reported, idempotence."""
 
+import pytest
+from django.test import override_settings
+
 from tagshare.imports.models import ImportStatus
 from tagshare.outbox.models import OutboxEvent
 from tagshare.people.models import Person, PersonChange
@@ -227,3 +230,42 @@ def test_imported_people_carry_the_match_keys_a_later_import_matches_on(nation, 
     )
     assert (job.created_count, job.updated_count) == (0, 1)
     assert Person.objects.get(nation=nation).occupation == "Pilot"
+
+
+@pytest.mark.parametrize("child_process_from", [0, 10**12], ids=["child", "in-process"])
+def test_a_quote_left_open_is_reported_with_the_lines_it_swallowed(
+    nation, run_import, child_process_from
+):
+    # Without strict parsing, the rows after an open quote became one cell of row 3 and
+    # vanished without a word.
+    text = (
+        "email,first_name,last_name\n"
+        "ada@x.org,Ada,Lovelace\n"
+        'bob@x.org,"Bob,Smith\n'
+        "cy@x.org,Cy,Young\n"
+        "di@x.org,Di,Prince\n"
+    )
+    with override_settings(IMPORT_CLEANING_PROCESS_BYTES=child_process_from):
+        job = run_import(nation, text)
+    assert (job.status, job.created_count, job.rejected_count) == (ImportStatus.DONE, 1, 1)
+    [problem] = job.errors
+    assert problem["row"] == 3
+    assert (
+        "nothing in lines 3 to 5 (a quote left open?) of the file was imported"
+        in (problem["message"])
+    )
+
+
+def test_a_stray_quote_rejects_its_row_only(nation, run_import):
+    job = run_import(nation, 'email,first_name\nada@x.org,"Ada"Lovelace\nbob@x.org,Bob\n')
+    assert (job.created_count, job.rejected_count) == (1, 1)
+    assert job.errors[0]["row"] == 2
+    assert "nothing in line 2 of the file was imported" in job.errors[0]["message"]
+    assert Person.objects.filter(nation=nation, email1="bob@x.org").exists()
+
+
+def test_a_header_with_a_quote_left_open_rejects_the_file(nation, run_import):
+    job = run_import(nation, 'email,"first_name\nada@x.org,Ada\n')
+    assert job.status == ImportStatus.REJECTED
+    assert job.detail.startswith("The header row cannot be read as CSV")
+    assert not Person.objects.filter(nation=nation).exists()

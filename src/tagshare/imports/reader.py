@@ -70,7 +70,7 @@ def check_encoding(path: Path) -> None:
 def read_header(path: Path) -> dict[int, str]:
     """Column index -> target (catalog field, address column, `tag_list` or `id`)."""
     with _open(path) as handle:
-        reader = csv.reader(handle)
+        reader = csv.reader(handle, strict=True)
         try:
             header = next(reader)
         except StopIteration:
@@ -117,17 +117,31 @@ def read_rows(path: Path, mapping: dict[int, str]) -> Iterator[Row | RowProblem]
     """Each data row as a Row of cleaned values, or a RowProblem saying what to fix."""
     csv.field_size_limit(MAX_FIELD_SIZE)
     with _open(path) as handle:
-        reader = csv.reader(handle)
+        # Strict: a quote left open at the end of the file is an error, not one last cell
+        # holding every line after it (rows that would vanish without a word).
+        reader = csv.reader(handle, strict=True)
         next(reader, None)
         number = 1
         while True:
             number += 1  # one spreadsheet row per record, even if a quoted cell spans lines
+            first_line = reader.line_num + 1
             try:
                 cells = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield RowProblem(number, "", f"cannot be read as CSV: {exc}")
+                # A quote left open swallows the lines after it: say which, so that no row is
+                # lost without the report naming it.
+                lines = (
+                    f"line {first_line}"
+                    if reader.line_num <= first_line
+                    else f"lines {first_line} to {reader.line_num} (a quote left open?)"
+                )
+                yield RowProblem(
+                    number,
+                    "",
+                    f"cannot be read as CSV: {exc}; nothing in {lines} of the file was imported",
+                )
                 continue
             if not any(c.strip() for c in cells):
                 continue  # blank lines are not people
