@@ -3,6 +3,7 @@ come out exactly as when one process does it all, and a failing child must leave
 
 import sys
 
+import pytest
 from django.test import override_settings
 
 from tagshare.imports import cleaning
@@ -27,7 +28,7 @@ FILE = (
 def _outcome(nation, job):
     people = {
         p.email1: (p.first_name, p.last_name, str(p.birthdate), p.phone, p.note, p.phone_key)
-        for p in Person.objects.filter(nation=nation)
+        for p in Person.objects.filter(nation=nation).exclude(email1="someone@else.org")
     }
     tags = {
         p.email1: person_tags(p)
@@ -50,6 +51,25 @@ def test_a_file_cleaned_in_a_second_process_imports_exactly_as_in_one(
     assert _outcome(nation, alone) == _outcome(other_nation, shared)
     bob = Person.objects.get(nation=other_nation, email1="bob@x.org")
     assert (bob.note, bob.phone_key) == ("two\nlines", "+13122000001")
+
+
+@pytest.mark.parametrize("in_child", [False, True], ids=["one process", "cleaning process"])
+def test_an_empty_nation_imports_exactly_as_one_with_people_to_match(
+    nation, other_nation, run_import, make_person, in_child
+):
+    # An empty nation skips staging and matching (nobody to match); a nation holding one
+    # unrelated profile goes through them. Everything else must come out the same.
+    make_person(other_nation, email1="someone@else.org", first_name="Some", last_name="One")
+    size = 0 if in_child else 10**12
+    with override_settings(IMPORT_CLEANING_PROCESS_BYTES=size):
+        direct = run_import(nation, FILE, tags=["spring"])
+        matched = run_import(other_nation, FILE, tags=["spring"])
+    assert (direct.updated_count, direct.unchanged_count, direct.ambiguous_count) == (0, 0, 0)
+    assert _outcome(nation, direct) == _outcome(other_nation, matched)
+    ada = Person.objects.get(nation=nation, email1="ada@x.org")
+    assert person_tags(ada) == ["donors", "spring"]
+    history = PersonChange.objects.filter(person__nation=nation)
+    assert history.count() == Person.objects.filter(nation=nation).count()
 
 
 def test_when_the_reading_process_fails_nothing_is_imported(nation, run_import, monkeypatch):
@@ -101,9 +121,14 @@ def test_what_the_reading_process_prints_does_not_disturb_the_rows(nation, run_i
     assert (job.status, job.created_count, job.rejected_count) == (ImportStatus.DONE, 2502, 4)
 
 
-def test_a_failed_staging_stops_the_reading_process_at_once(nation, run_import, monkeypatch):
+@pytest.mark.parametrize("someone_there", [True, False], ids=["matching", "empty nation"])
+def test_a_failed_write_stops_the_reading_process_at_once(
+    nation, run_import, monkeypatch, make_person, someone_there
+):
+    # A nation with people stages the rows for matching; an empty one creates them directly.
     import subprocess
 
+    from tagshare.imports import services
     from tagshare.matching import engine
 
     children: list[subprocess.Popen] = []
@@ -113,14 +138,18 @@ def test_a_failed_staging_stops_the_reading_process_at_once(nation, run_import, 
         children.append(real_popen(*args, **kwargs))
         return children[-1]
 
-    def failing_stage(run, rows):
+    def failing_write(*args, rows, **kwargs):
         next(iter(rows))  # the child is running and has sent its first chunk
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr(cleaning.subprocess, "Popen", recording_popen)
-    monkeypatch.setattr(engine, "stage_values", failing_stage)
+    monkeypatch.setattr(engine, "stage_values", lambda run, rows: failing_write(rows=rows))
+    monkeypatch.setattr(services, "people_bulk_create", failing_write)
+    if someone_there:
+        make_person(nation, email1="someone@else.org", first_name="Some", last_name="One")
     big = FILE + "".join(f"q{i}@x.org,Q,Number{i},,,,\n" for i in range(50_000))
     with override_settings(IMPORT_CLEANING_PROCESS_BYTES=0):
         job = run_import(nation, big)
     assert job.status == ImportStatus.FAILED
     assert [child.poll() is not None for child in children] == [True]
+    assert Person.objects.filter(nation=nation).count() == (1 if someone_there else 0)

@@ -143,19 +143,31 @@ def import_run(
     spool = _Spool(path.with_suffix(".rows"))
     try:
         with gcpause.collector_paused(), transaction.atomic():
-            run = engine.run_create(nation=job.nation, id_fields=id_fields)
-            rows = _valid_rows(path, mapping, tally, report, spool, job.nation.default_region)
-            try:
-                valid = engine.stage_values(run, rows)
-            finally:
-                # Now, not when the collector (paused for the import) gets to it: a failed
-                # staging must stop the child process reading the file at once.
-                rows.close()
-            report("matching", 0, valid)
-            engine.run_cascade(run)
-            ambiguous, ambiguous_count = _read_ambiguous(run)
-            counts = _apply(job, actor, spool, tally, run, valid, report)
-            engine.run_discard(run)
+            region = job.nation.default_region
+            if not Person.objects.filter(nation=job.nation).exists():
+                # Nobody to match: the cascade would find every row new (it only ever matches
+                # stored profiles), so valid rows go straight to creation as they are cleaned,
+                # with no staging, matching or spool. The first import of a nation's list.
+                rows = _valid_rows(path, mapping, tally, report, None, region, "importing")
+                try:
+                    counts = _create_everyone(job, actor, rows)
+                finally:
+                    rows.close()
+                ambiguous, ambiguous_count = [], 0
+            else:
+                run = engine.run_create(nation=job.nation, id_fields=id_fields)
+                rows = _valid_rows(path, mapping, tally, report, spool, region, "validating")
+                try:
+                    valid = engine.stage_values(run, ((n, r) for n, r, _ in rows))
+                finally:
+                    # Now, not when the collector (paused for the import) gets to it: a failed
+                    # staging must stop the child process reading the file at once.
+                    rows.close()
+                report("matching", 0, valid)
+                engine.run_cascade(run)
+                ambiguous, ambiguous_count = _read_ambiguous(run)
+                counts = _apply(job, actor, spool, tally, run, valid, report)
+                engine.run_discard(run)
             job.ambiguous = ambiguous
     except Exception as exc:  # anything else is a bug: the job must still say it ended
         if isinstance(exc, DomainError):
@@ -243,10 +255,12 @@ def _valid_rows(
     mapping: dict[int, str],
     tally: _Tally,
     report: Progress,
-    spool: _Spool,
+    spool: _Spool | None,
     region: str,
-) -> Generator[tuple[int, dict[str, Any]], None, None]:
-    """Rows that pass validation and are not repeats of an earlier row's email or unique ID.
+    phase: str,
+) -> Generator[tuple[int, dict[str, Any], list[str]], None, None]:
+    """(row number, values, tags) of the rows that pass validation and are not repeats of an
+    earlier row's email or unique ID; the spool (if any) keeps them for later sweeps.
 
     Each row carries its match keys (MATCH_KEYS), computed once when it is cleaned: staging
     reads them, and so does the bulk path when the row becomes a new person. A big file is
@@ -260,7 +274,7 @@ def _valid_rows(
             for item in _in_file_order(chunk):
                 tally.total += 1
                 if tally.total % 10_000 == 0:
-                    report("validating", tally.total, 0)
+                    report(phase, tally.total, 0)
                 number, row = item[0], item[1]
                 if not isinstance(row, dict):  # a problem: (number, field, message)
                     tally.reject(number, row, item[2])
@@ -275,8 +289,9 @@ def _valid_rows(
                 for key in _row_keys(row):
                     seen[key] = number
                 staged.append((number, row, item[2]))
-                yield number, row
-            spool.add_chunk(chunk, staged)
+                yield number, row, item[2]
+            if spool is not None:
+                spool.add_chunk(chunk, staged)
 
 
 def _in_file_order(chunk: cleaning.Chunk) -> Iterator[tuple[Any, ...]]:
@@ -395,33 +410,55 @@ def _apply(
                 report("importing", done, total)
             yield item, person_id
 
-    def flush_tags(at_least: int) -> None:
-        if len(tag_pairs) >= at_least:
-            tags_bulk_apply(nation=nation, actor=actor, pairs=tag_pairs)
-            tag_pairs.clear()
-
     # Two streaming sweeps over the file keep memory flat: matched rows, then new people.
     for item, person_id in rows_with(MatchStatus.MATCHED):
         matched.append((item, person_id or 0))
         if len(matched) >= APPLY_BATCH:
             flush_matched()
-            flush_tags(TAG_BATCH)
+            _flush_tags(nation, actor, tag_pairs, TAG_BATCH)
     flush_matched()
 
+    new_rows = (
+        (item.number, item.values, item.tags) for item, _ in rows_with(MatchStatus.NOT_FOUND)
+    )
+    counts["created_count"] = _create(job, actor, new_rows, tag_pairs)
+    report("importing", total, total)
+    return counts
+
+
+def _create_everyone(
+    job: ImportJob, actor: Actor, rows: Iterator[tuple[int, dict[str, Any], list[str]]]
+) -> dict[str, int]:
+    return {
+        "created_count": _create(job, actor, rows, []),
+        "updated_count": 0,
+        "unchanged_count": 0,
+    }
+
+
+def _create(
+    job: ImportJob,
+    actor: Actor,
+    rows: Iterator[tuple[int, dict[str, Any], list[str]]],
+    tag_pairs: list[tuple[int, str]],
+) -> int:
+    """A new profile per (row number, values, tags), tagged with its own and the job's tags;
+    `tag_pairs` holds the (person, tag) pairs still to be written when this starts."""
+    nation = job.nation
     new_tags: dict[int, list[str]] = {}
 
     def new_people() -> Iterator[dict[str, Any]]:
-        for index, (item, _) in enumerate(rows_with(MatchStatus.NOT_FOUND)):
-            if item.tags or job.tags:
-                new_tags[index] = [*item.tags, *job.tags]
-            yield item.values
+        for index, (_, row, tags) in enumerate(rows):
+            if tags or job.tags:
+                new_tags[index] = [*tags, *job.tags]
+            yield row
 
     def on_created(pairs: list[tuple[int, int]]) -> None:
         for index, person_id in pairs:
             tag_pairs.extend((person_id, t) for t in new_tags.pop(index, []))
-        flush_tags(TAG_BATCH)
+        _flush_tags(nation, actor, tag_pairs, TAG_BATCH)
 
-    counts["created_count"] = people_bulk_create(
+    created = people_bulk_create(
         nation=nation,
         actor=actor,
         rows=new_people(),
@@ -429,9 +466,15 @@ def _apply(
         on_created=on_created,
         precleaned=True,
     )
-    tags_bulk_apply(nation=nation, actor=actor, pairs=tag_pairs)
-    report("importing", total, total)
-    return counts
+    _flush_tags(nation, actor, tag_pairs, 0)
+    return created
+
+
+def _flush_tags(nation: Nation, actor: Actor, pairs: list[tuple[int, str]], at_least: int) -> None:
+    """Write the (person, tag) pairs held once there are `at_least` of them."""
+    if pairs and len(pairs) >= at_least:
+        tags_bulk_apply(nation=nation, actor=actor, pairs=pairs)
+        pairs.clear()
 
 
 def changes_for_match(
