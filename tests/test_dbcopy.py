@@ -151,3 +151,73 @@ def test_rows_are_formatted_as_the_connection_itself_formats_them(db):
         for row in rows:
             copy.write_row(row)
     assert PostgresStore().prepare(TAGS, rows).data == expected.getvalue()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SET CONSTRAINTS is PostgreSQL's")
+def test_references_are_checked_as_rows_arrive_inside_and_at_commit_after(nation):
+    from tagshare.dbcopy import references_checked_now
+    from tagshare.people.models import PersonEmail
+
+    def dangling():  # an email of a profile that does not exist
+        PersonEmail.objects.create(
+            nation=nation, person_id=10**9, slot="email1", address="nobody@example.org"
+        )
+
+    with transaction.atomic():
+        with (
+            references_checked_now(PersonEmail),
+            pytest.raises(IntegrityError),
+            transaction.atomic(),
+        ):
+            dangling()
+        # Deferred again: the same row is accepted until commit, as Django's keys are.
+        saved = transaction.savepoint()
+        dangling()
+        transaction.savepoint_rollback(saved)
+
+
+def test_a_slow_server_holds_back_the_caller_not_its_memory():
+    # The queue of formatted COPYs is bounded: a caller that formats faster than the server
+    # stores waits for room instead of holding every batch of a million rows.
+    import threading
+    import time
+
+    from tagshare import dbcopy
+
+    release = threading.Event()
+
+    class SlowServer:  # stands in for the raw connection: each COPY waits for `release`
+        def cursor(self):
+            return self
+
+        def copy(self, sql):
+            return self
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def write(self, data):
+            release.wait(10)
+
+    sender = dbcopy._BackgroundCopy(SlowServer())
+    submitted: list[int] = []
+
+    def submit_many():
+        for number in range(dbcopy.QUEUED + 3):
+            sender.submit("COPY t FROM STDIN", b"")
+            submitted.append(number)
+
+    caller = threading.Thread(target=submit_many)
+    caller.start()
+    deadline = time.monotonic() + 10
+    while len(submitted) < dbcopy.QUEUED + 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)  # room for more, were the queue unbounded
+    assert len(submitted) == dbcopy.QUEUED + 1  # one being stored, QUEUED waiting
+    release.set()
+    caller.join(10)
+    sender.close(raise_error=True)
+    assert len(submitted) == dbcopy.QUEUED + 3

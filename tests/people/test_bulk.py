@@ -301,19 +301,23 @@ def test_queries_do_not_grow_with_rows(nation, django_assert_max_num_queries):
     small = _queries(nation, _identity_rows(50, "a"), batch_size=500)
     large = _queries(nation, _identity_rows(500, "b"), batch_size=500)
     assert small == large
-    # allocate ids x2, email check, two unique-ID checks, four bulk writes, savepoint in/out
-    with django_assert_max_num_queries(11):
+    # allocate ids x2, email check, two unique-ID checks, four bulk writes, savepoint in/out;
+    # on PostgreSQL the foreign keys are checked as rows arrive: SET CONSTRAINTS in and out
+    with django_assert_max_num_queries(13 if connection.vendor == "postgresql" else 11):
         people_bulk_create(
             nation=nation, actor=Actor.system(), rows=_identity_rows(500, "c"), batch_size=500
         )
     assert Person.objects.filter(nation=nation).count() == 1050
 
 
-def test_queries_grow_with_batches(nation):
+def test_queries_grow_with_batches_not_rows(nation):
     one_batch = _queries(nation, _identity_rows(100, "a"), batch_size=100)
-    five_batches = _queries(nation, _identity_rows(500, "b"), batch_size=100)
+    one_big_batch = _queries(nation, _identity_rows(500, "b"), batch_size=500)
+    five_batches = _queries(nation, _identity_rows(500, "c"), batch_size=100)
     savepoint = 2
-    assert five_batches - savepoint == 5 * (one_batch - savepoint)
+    assert one_big_batch == one_batch
+    # Ids are taken several batches ahead, so five batches ask a little less than five times.
+    assert one_batch < five_batches <= savepoint + 5 * (one_batch - savepoint)
 
 
 def test_catalog_unique_ids_are_all_checked(nation, make_person):

@@ -18,6 +18,8 @@ Only the parent touches the database; the child reads the file it is given and n
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import gc
 import json
 import os
@@ -87,6 +89,7 @@ def _from_child(path: Path, mapping: dict[int, str], region: str) -> Generator[C
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
     with tempfile.TemporaryFile() as errors:
         frames_in, frames_out = os.pipe()
+        _widen(frames_in)
         try:
             child = subprocess.Popen(
                 _command(path, region, frames_out),
@@ -127,6 +130,17 @@ def _from_child(path: Path, mapping: dict[int, str], region: str) -> Generator[C
                 f"the process reading the file stopped (exit {code}"
                 f"{', ' + broken if broken else ''}): {tail or 'it said nothing'}"
             )
+
+
+PIPE_BYTES = 1 << 20  # Linux's default ceiling for an unprivileged process
+
+
+def _widen(pipe: int) -> None:
+    """Let the child run a few chunks ahead: with the default 64 KiB it waited on every chunk
+    while the import was busy writing the one before."""
+    # Not Linux, or a lower ceiling: the default will do.
+    with contextlib.suppress(AttributeError, OSError):
+        fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
 class _Truncated(Exception):

@@ -430,7 +430,7 @@ def _create_everyone(
     job: ImportJob, actor: Actor, rows: Iterator[tuple[int, dict[str, Any], list[str]]]
 ) -> dict[str, int]:
     return {
-        "created_count": _create(job, actor, rows, []),
+        "created_count": _create(job, actor, rows, [], vouched=True),
         "updated_count": 0,
         "unchanged_count": 0,
     }
@@ -441,9 +441,12 @@ def _create(
     actor: Actor,
     rows: Iterator[tuple[int, dict[str, Any], list[str]]],
     tag_pairs: list[tuple[int, str]],
+    *,
+    vouched: bool = False,
 ) -> int:
     """A new profile per (row number, values, tags), tagged with its own and the job's tags;
-    `tag_pairs` holds the (person, tag) pairs still to be written when this starts."""
+    `tag_pairs` holds the (person, tag) pairs still to be written when this starts. `vouched`:
+    the nation was empty, and the rows are no repeats of each other (`_valid_rows`)."""
     nation = job.nation
     new_tags: dict[int, list[str]] = {}
 
@@ -465,6 +468,7 @@ def _create(
         first_row=0,
         on_created=on_created,
         precleaned=True,
+        vouched=vouched,
     )
     _flush_tags(nation, actor, tag_pairs, 0)
     return created

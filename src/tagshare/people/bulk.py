@@ -24,7 +24,14 @@ from django.db import IntegrityError, OperationalError, connection, models, tran
 from django.utils import timezone
 
 from tagshare import jsontext
-from tagshare.dbcopy import Prepared, QueuedWriteFailed, RowStore, Table, store_for_connection
+from tagshare.dbcopy import (
+    Prepared,
+    QueuedWriteFailed,
+    RowStore,
+    Table,
+    references_checked_now,
+    store_for_connection,
+)
 from tagshare.errors import Conflict, ValidationFailed
 from tagshare.matching.normalise import match_keys
 from tagshare.nations.actors import Actor, check_acts_in
@@ -76,6 +83,7 @@ def people_bulk_create(
     first_row: int = 1,
     on_created: Callable[[list[tuple[int, int]]], None] | None = None,
     precleaned: bool = False,
+    vouched: bool = False,
 ) -> int:
     """Create one profile per row; return how many. `first_row` is the number errors give row 1.
 
@@ -84,6 +92,11 @@ def people_bulk_create(
     "row N: field" when any row is invalid or clashes with a stored profile or an earlier row.
     `on_created` is called after each batch with (row number, new person id) pairs.
     `precleaned` skips cleaning for rows that already went through values.clean_changes.
+    `vouched` skips looking for clashes with stored profiles: the caller has checked that no
+    two rows share an email or unique ID and that the nation held no profile when its
+    transaction began (an import into an empty nation). The database's unique indexes still
+    stand behind that (a clash is a Conflict); on PostgreSQL the batches then go one after
+    another without waiting for each other.
     """
     check_acts_in(actor, nation)
     if batch_size < 1:
@@ -91,7 +104,7 @@ def people_bulk_create(
     store = store_for_connection()
     try:
         created = _create_batches(
-            store, nation, actor, rows, batch_size, first_row, on_created, precleaned
+            store, nation, actor, rows, batch_size, first_row, on_created, precleaned, vouched
         )
     except QueuedWriteFailed as exc:  # PostgreSQL: the batch's COPY, sent in the background
         if isinstance(exc.__cause__, IntegrityError):
@@ -114,12 +127,17 @@ def _create_batches(
     first_row: int,
     on_created: Callable[[list[tuple[int, int]]], None] | None,
     precleaned: bool,
+    vouched: bool,
 ) -> int:
     report = _Report()
     written = _WrittenRows()
     statistics = _PlannerStatistics(nation)
     created = 0
-    with transaction.atomic(), store.in_background():
+    with (
+        transaction.atomic(),
+        store.in_background(),
+        references_checked_now(Person, PersonEmail, PersonChange),
+    ):
         # On PostgreSQL a second thread sends each batch while this one reads, cleans and
         # builds the next (dbcopy `in_background`); the identity check waits for the batch
         # before, since it must see its rows. Ids are taken a batch ahead for that reason.
@@ -136,7 +154,7 @@ def _create_batches(
             # Built and formatted before the check, which waits for the batch before: when
             # that batch is stored this one can go at once.
             built = _build_batch(store, nation, actor, candidates, ids)
-            accepted = _check_identities(nation, candidates, report, written)
+            accepted = _check_identities(nation, candidates, report, written, vouched)
             if report.full:
                 break
             if len(accepted) != len(candidates):
@@ -288,12 +306,13 @@ def _column_value(written: Mapping[str, Any], column: str) -> Any:
 
 
 def _check_identities(
-    nation: Nation, rows: list[_Row], report: _Report, written: _WrittenRows
+    nation: Nation, rows: list[_Row], report: _Report, written: _WrittenRows, vouched: bool
 ) -> list[_Row]:
     """Drop (and report) rows whose email or unique ID is in an earlier row or a stored profile.
 
     Earlier batches of this call are already written in this transaction, so "stored" covers
-    them as well as profiles from before the call.
+    them as well as profiles from before the call. `vouched` (see people_bulk_create): the
+    stored profiles are not asked, so the batch before need not be stored yet.
     """
     bad: set[int] = set()
 
@@ -307,7 +326,7 @@ def _check_identities(
             else:
                 seen_emails[address] = (row, slot)
     clashes: list[tuple[_Row, str, int, Callable[[str], str]]] = []  # row, field, holder, message
-    if seen_emails:
+    if seen_emails and not vouched:
         keys = [(address,) for address in seen_emails]
         for (address,), person_id in _holders(nation, PersonEmail, ("address",), "person_id", keys):
             row, slot = seen_emails[address]
@@ -326,7 +345,7 @@ def _check_identities(
                 bad.add(row.number)
             else:
                 seen_keys[key] = row
-        if not seen_keys:
+        if not seen_keys or vouched:
             continue
         columns = (spec.name, *spec.unique_with)
         for key, person_id in _holders(nation, Person, columns, "id", list(seen_keys)):
@@ -545,10 +564,13 @@ class _IdPool:
         self.people: list[int] = []
         self.changes: list[int] = []
 
+    AHEAD = 4  # batches' worth taken at once: taking ids waits for the rows queued before
+
     def top_up(self, count: int) -> None:
         if count > len(self.people):
-            self.people += self.store.allocate_ids(Person, count - len(self.people))
-            self.changes += self.store.allocate_ids(PersonChange, count - len(self.changes))
+            wanted = count * self.AHEAD - len(self.people)
+            self.people += self.store.allocate_ids(Person, wanted)
+            self.changes += self.store.allocate_ids(PersonChange, wanted)
 
     def consume(self, count: int) -> None:
         del self.people[:count], self.changes[:count]
