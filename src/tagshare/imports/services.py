@@ -144,6 +144,8 @@ def import_run(
     try:
         with gcpause.collector_paused(), transaction.atomic():
             region = job.nation.default_region
+            ambiguous: list[dict[str, Any]] = []
+            ambiguous_count = 0
             if not Person.objects.filter(nation=job.nation).exists():
                 # Nobody to match: the cascade would find every row new (it only ever matches
                 # stored profiles), so valid rows go straight to creation as they are cleaned,
@@ -153,7 +155,6 @@ def import_run(
                     counts = _create_everyone(job, actor, rows)
                 finally:
                     rows.close()
-                ambiguous, ambiguous_count = [], 0
             else:
                 run = engine.run_create(nation=job.nation, id_fields=id_fields)
                 rows = _valid_rows(path, mapping, tally, report, spool, region, "validating")
