@@ -55,3 +55,25 @@ def test_sweep_frees_young_cycles_while_paused():
         assert any(isinstance(o, Node) for o in gc.get_objects())  # paused: still there
         sweep()
         assert not any(isinstance(o, Node) for o in gc.get_objects())
+
+
+def test_a_sweep_waits_until_the_young_objects_are_many():
+    from tagshare.gcpause import sweep_if_grown
+
+    class Node:
+        pass
+
+    def young_nodes():
+        return sum(isinstance(o, Node) for o in gc.get_objects(generation=0))
+
+    with collector_paused():
+        gc.collect(1)
+        node = Node()
+        node.self = node
+        del node
+        sweep_if_grown(young=10_000)  # a handful of young objects: not worth a walk
+        assert young_nodes() == 1
+        kept = [[i] for i in range(20_000)]  # young objects still in use
+        sweep_if_grown(young=10_000)
+        assert young_nodes() == 0
+        assert len(kept) == 20_000

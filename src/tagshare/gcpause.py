@@ -39,6 +39,18 @@ def collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
+YOUNG = 500_000  # objects: a sweep visits each young one, alive or not
+
+
+def sweep_if_grown(young: int = YOUNG) -> None:
+    """`sweep`, once the young generations hold `young` objects: a long section calls this
+    often. A sweep's cost is the young objects it walks — the rows in flight at that moment
+    among them, however many rows went by since the last one — so sweeping every few thousand
+    rows walked the same in-flight rows again and again (5 s of a million-row import)."""
+    if _active and gc.get_count()[0] >= young:
+        gc.collect(1)
+
+
 def sweep() -> None:
     """While paused, collect the two young generations (their survivors move to the old one,
     which is left alone until the collector restarts)."""

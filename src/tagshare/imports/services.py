@@ -112,7 +112,7 @@ def import_run(
     told = progress or (lambda phase, done, total: None)
 
     def report(phase: str, done: int, total: int) -> None:
-        gcpause.sweep()  # every 10,000 rows or so: see collector_paused below
+        gcpause.sweep_if_grown()  # see collector_paused below
         told(phase, done, total)
 
     _save(job, status=ImportStatus.RUNNING, started_at=timezone.now(), phase="reading")
