@@ -232,7 +232,7 @@ def _bench_write_floor() -> dict[str, Any]:
     pg = connection.vendor == "postgresql"
     obj = "jsonb_build_object" if pg else "json_object"
     version = (
-        (lambda f: f"s.field_versions -> '{f}'")
+        (lambda f: f"s.field_versions::jsonb -> '{f}'")
         if pg
         else (lambda f: f"json_extract(s.field_versions, '$.{f}')")
     )
@@ -244,8 +244,10 @@ def _bench_write_floor() -> dict[str, Any]:
         )
         + ")"
     )
+    # Documents are stored as text (jsontext.JSONTextField); SQLite's JSON is text already.
+    payload = f"{obj}('fields', {obj}('email1', 1), 'source', 'share', 'share_id', %(share)s)"
     if pg:
-        doc = f"({doc})::text"  # history documents are stored as text (people.JSONTextField)
+        doc, payload = f"({doc})::text", f"({payload})::text"
     pairs = (
         "FROM sharing_sharelink l JOIN people_person s ON s.id = l.sender_person_id "
         "JOIN people_person r ON r.id = l.receiver_person_id "
@@ -276,8 +278,7 @@ def _bench_write_floor() -> dict[str, Any]:
         )
         cursor.execute(
             "INSERT INTO outbox_outboxevent (nation_id, person_id, kind, payload, created_at, "
-            f"attempts) SELECT %(nation)s, r.id, 'person.updated', {obj}('fields', "
-            f"{obj}('email1', 1), 'source', 'share', 'share_id', %(share)s), %(now)s, 0 {pairs}",
+            f"attempts) SELECT %(nation)s, r.id, 'person.updated', {payload}, %(now)s, 0 {pairs}",
             params,
         )
         seconds = time.perf_counter() - started

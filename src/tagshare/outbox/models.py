@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from tagshare.jsontext import JSONTextField
+
 
 class EventKind(models.TextChoices):
     PERSON_CREATED = "person.created"
@@ -29,7 +31,7 @@ class OutboxEvent(models.Model):
     # Not a foreign key: an event about a deleted profile must outlive it.
     person_id = models.BigIntegerField(null=True, blank=True)
     kind = models.CharField(max_length=32, choices=EventKind.choices)
-    payload = models.JSONField(default=dict)
+    payload = JSONTextField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
     # A failing event is put off until `claimed_until` and set aside after a few attempts

@@ -21,6 +21,7 @@ from django.utils import timezone
 from tagshare import jsontext
 from tagshare.dbcopy import Table, store_for_connection
 from tagshare.idlists import many_ids, many_texts
+from tagshare.jsontext import JSONTextField
 from tagshare.matching.normalise import KEY_SOURCES, match_key
 from tagshare.nations.actors import Actor, check_acts_in
 from tagshare.nations.models import Nation
@@ -109,7 +110,7 @@ def _converters() -> list[tuple[int, Callable[[Any], Any]]]:
 
     out: list[tuple[int, Callable[[Any], Any]]] = []
     for at, column_field in enumerate(Person._meta.concrete_fields):
-        if isinstance(column_field, models.JSONField):
+        if isinstance(column_field, models.JSONField | JSONTextField):
             out.append((at, _json_value))
             continue
         column = column_field.get_col(Person._meta.db_table)
@@ -362,7 +363,7 @@ def _adapter(field: Any) -> Any:
     """A fast value -> database value converter for one column (get_db_prep_save is slow)."""
     from django.db import models
 
-    if isinstance(field, models.JSONField):
+    if isinstance(field, models.JSONField | JSONTextField):
         return jsontext.dumps
     if isinstance(field, models.DateTimeField):
         return connection.ops.adapt_datetimefield_value

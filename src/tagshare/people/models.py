@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import models
 
-from tagshare import jsontext
+from tagshare.jsontext import JSONTextField
 from tagshare.nations.models import Nation
 from tagshare.people.catalog import FIELDS, UNIQUE_IDS
 from tagshare.people.columns import catalog_columns
@@ -50,7 +50,7 @@ class Person(models.Model):
     mobile_key = models.CharField(max_length=20, blank=True, default="")
     work_phone_key = models.CharField(max_length=20, blank=True, default="")
     # Field name -> [hlc timestamp, origin nation id] of the write that set its current value.
-    field_versions = models.JSONField(default=dict, blank=True)
+    field_versions = JSONTextField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Indexed with the nation (person_updated_idx): `updated_since` is always asked per nation.
     updated_at = models.DateTimeField(auto_now=True)
@@ -117,32 +117,6 @@ class Source(models.TextChoices):
     IMPORT = "import", "Import"
     SHARE = "share", "Tag share"
     SYSTEM = "system", "System"
-
-
-class JSONTextField(models.TextField):
-    """A JSON document stored as plain text, on PostgreSQL as on SQLite.
-
-    PostgreSQL turns a jsonb value into its binary form as it is written: for history, a
-    document per write that is only ever read back whole, that parse was half the cost of
-    storing it (100,000 documents of about 1 KB: 1.2-1.4 s as jsonb, 0.6-0.7 s as text;
-    docs/benchmarks.md). Nothing queries inside these documents in SQL.
-    """
-
-    if TYPE_CHECKING:  # for django-stubs: a document in and out, not text
-        _pyi_private_set_type: Any
-        _pyi_private_get_type: Any
-
-    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
-        return None if value is None else jsontext.loads(value)
-
-    def to_python(self, value: Any) -> Any:
-        return jsontext.loads(value) if isinstance(value, str) else value
-
-    def get_prep_value(self, value: Any) -> Any:
-        return None if value is None else jsontext.dumps(value)
-
-    def value_to_string(self, obj: models.Model) -> str:
-        return jsontext.dumps(self.value_from_object(obj))
 
 
 class PersonChange(models.Model):

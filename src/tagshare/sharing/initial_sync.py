@@ -282,7 +282,6 @@ def tag_linked(share: TagShare, *, person_ids: list[int] | None = None) -> int:
             "share_id": share.pk,
         }
     )
-    json_param = "%(payload)s::jsonb" if connection.vendor == "postgresql" else "%(payload)s"
     params = {
         "share": share.pk,
         "tag": share.receiver_tag_id,
@@ -307,7 +306,7 @@ def tag_linked(share: TagShare, *, person_ids: list[int] | None = None) -> int:
             cursor.execute(f"ANALYZE {LINK}, {TAGGING}")
         cursor.execute(
             f"INSERT INTO {OUTBOX} (nation_id, person_id, kind, payload, created_at, attempts) "
-            f"SELECT %(nation)s, l.receiver_person_id, 'tag.applied', {json_param}, %(now)s, 0 {missing}",
+            f"SELECT %(nation)s, l.receiver_person_id, 'tag.applied', %(payload)s, %(now)s, 0 {missing}",
             params,
         )
         # A profile still to be reconciled is rewritten by that step anyway, which stamps its
