@@ -221,3 +221,21 @@ def test_a_slow_server_holds_back_the_caller_not_its_memory():
     caller.join(10)
     sender.close(raise_error=True)
     assert len(submitted) == dbcopy.QUEUED + 3
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the page cache setting is SQLite's")
+def test_a_bulk_write_has_a_bigger_page_cache_and_gives_it_back(nation):
+    from tagshare.dbcopy import BULK_CACHE_KIB, bulk_page_cache
+
+    def cache_size():
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            return cursor.fetchone()[0]
+
+    before = cache_size()
+    with bulk_page_cache():
+        assert cache_size() == -BULK_CACHE_KIB
+    assert cache_size() == before
+    with pytest.raises(RuntimeError), bulk_page_cache():
+        raise RuntimeError("a failed import")
+    assert cache_size() == before
