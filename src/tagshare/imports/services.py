@@ -300,11 +300,16 @@ def _in_file_order(chunk: cleaning.Chunk) -> Iterator[tuple[Any, ...]]:
     return heapq.merge(chunk.rows, chunk.problems, key=itemgetter(0))
 
 
+_UNIQUE_IDS = frozenset(catalog.UNIQUE_IDS)
+
+
 def _row_keys(row: dict[str, Any]) -> list[tuple[str, ...]]:
     keys: list[tuple[str, ...]] = []
     for name in catalog.EMAIL_FIELDS:
         if row.get(name):
             keys.append(("email", values.normalise_email(row[name])))
+    if _UNIQUE_IDS.isdisjoint(row):  # most rows: a set test, not a lookup per ID
+        return keys
     for name in catalog.UNIQUE_IDS:
         if row.get(name):
             registered = row.get("registered_address") or {}
