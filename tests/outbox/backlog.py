@@ -186,7 +186,7 @@ def assert_drained_like_a_clean_run(backlog: Backlog) -> None:
     recorded: Counter[HistoryKey] = Counter()
     synced: Counter[HistoryKey] = Counter()
     for change in PersonChange.objects.filter(id__gte=backlog.first_change_id):
-        for name, entry in change.changes.items():
+        for name, entry in change.entries().items():
             key = (change.person_id, name, (int(entry["version"][0]), int(entry["version"][1])))
             recorded[key] += 1
             if change.source == Source.SHARE:

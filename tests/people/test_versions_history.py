@@ -202,3 +202,48 @@ def test_a_fields_history_is_its_own_whatever_the_values_say(nation, make_person
         )
         (stored,) = cursor.fetchone()
     assert isinstance(stored, str) and '"last_name":' in stored
+
+
+def test_a_bulk_created_profiles_history_reads_like_any_other(nation, admin, make_person):
+    # The bulk path (imports, a share's new profiles) stores a creation compactly: the old
+    # values are implied blanks and the fields share one version, unless a value carries its own.
+    from tagshare.people.bulk import VERSIONS, people_bulk_create
+
+    carried = Version(42, 999)
+    rows = [
+        {"first_name": "Ada", "home_address": {"city": "London"}, VERSIONS: {"last_name": carried}},
+        {"first_name": "Bob", "last_name": "Byron"},
+    ]
+    rows[0]["last_name"] = "Lovelace"
+    created: list[tuple[int, int]] = []
+    people_bulk_create(nation=nation, actor=Actor.system(), rows=rows, on_created=created.extend)
+    ada = services.Person.objects.get(pk=dict(created)[1])
+    single = make_person(nation, first_name="Ada", home_address={"city": "London"})
+
+    def shown(person):
+        return {
+            e["field"]: (e["old"], e["new"], e["version"], e["kind"])
+            for e in person_history(nation, person)
+        }
+
+    entries = shown(ada)
+    assert set(entries) == {"first_name", "last_name", "home_address"}
+    assert entries["last_name"] == ("", "Lovelace", [42, 999], "create")
+    assert entries["first_name"][2] == ada.field_versions["first_name"] != [42, 999]
+    # the blanks the single path records as old values
+    old_single = {e["field"]: e["old"] for e in person_history(nation, single)}
+    assert entries["home_address"][0] == old_single["home_address"]
+    assert entries["first_name"][:2] == ("", "Ada")
+    # one field's history, and restoring a value of the compact record
+    assert [e["field"] for e in person_history(nation, ada, field="last_name")] == ["last_name"]
+    change_id = person_history(nation, ada)[0]["change_id"]
+    services.person_restore_value(
+        nation=nation,
+        actor=Actor.for_user(admin),
+        person=ada,
+        change_id=change_id,
+        field="first_name",
+        which="old",
+    )
+    ada.refresh_from_db()
+    assert ada.first_name == ""

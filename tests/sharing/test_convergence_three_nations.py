@@ -229,7 +229,7 @@ def _write(coalition: Coalition, person: Person, edit: Edit) -> Written | None:
     )
     if change is None:
         return None  # the profile already held that value: no write, no version
-    entry = change.changes[edit.field]
+    entry = change.entries()[edit.field]
     return Written(edit.nation, edit.field, entry["new"], Version(*entry["version"]))
 
 
@@ -238,7 +238,7 @@ def _history(person: Person) -> list[tuple[str, str, Any, Any]]:
     return [
         (change.kind, name, entry["old"], entry["new"])
         for change in PersonChange.objects.filter(person_id=person.pk).order_by("id")
-        for name, entry in change.changes.items()
+        for name, entry in change.entries().items()
     ]
 
 

@@ -29,6 +29,7 @@ from tagshare.dbcopy import (
     QueuedWriteFailed,
     RowStore,
     Table,
+    bulk_page_cache,
     references_checked_now,
     store_for_connection,
 )
@@ -41,7 +42,7 @@ from tagshare.outbox.hlc import clock
 from tagshare.outbox.models import EventKind
 from tagshare.people import catalog, values
 from tagshare.people.catalog import FieldSpec, Kind, Sync
-from tagshare.people.models import Person, PersonChange, PersonEmail
+from tagshare.people.models import SHARED_VERSION, Person, PersonChange, PersonEmail
 from tagshare.people.services import (
     KEY_SOURCE_FIELDS,
     STATUS_FIELDS,
@@ -59,10 +60,7 @@ _STATUS_SPECS = {
     for name in STATUS_FIELDS
 }
 _UNIQUE_SPECS: tuple[FieldSpec, ...] = tuple(catalog.BY_NAME[name] for name in catalog.UNIQUE_IDS)
-# A fresh profile holds only blanks, so "old" in its history is the same for every row.
-_FRESH_JSON: dict[str, Any] = {
-    spec.name: values.to_json(values.read(Person(), spec.name)) for spec in catalog.FIELDS
-}
+_UNIQUE_NAMES = frozenset(catalog.UNIQUE_IDS)
 
 
 # A row may carry, under this key, the versions its values were written with elsewhere
@@ -137,6 +135,7 @@ def _create_batches(
         transaction.atomic(),
         store.in_background(),
         references_checked_now(Person, PersonEmail, PersonChange),
+        bulk_page_cache(),
     ):
         # On PostgreSQL a second thread sends each batch while this one reads, cleans and
         # builds the next (dbcopy `in_background`); the identity check waits for the batch
@@ -277,10 +276,9 @@ def _clean_row(number: int, raw: Any, report: _Report, precleaned: bool = False)
         return None
 
     unique_keys: dict[str, tuple[Any, ...]] = {}
-    for spec in _UNIQUE_SPECS:
-        value = written.get(spec.name)
-        if value is not None:
-            unique_keys[spec.name] = (value, *(_column_value(written, c) for c in spec.unique_with))
+    for name in _UNIQUE_NAMES.intersection(written):  # most rows have none of them
+        spec = catalog.BY_NAME[name]
+        unique_keys[name] = (written[name], *(_column_value(written, c) for c in spec.unique_with))
     return _Row(
         number=number,
         written=written,
@@ -288,7 +286,9 @@ def _clean_row(number: int, raw: Any, report: _Report, precleaned: bool = False)
         unique_keys=unique_keys,
         is_supporter=status.get("is_supporter"),
         is_prospect=bool(status.get("is_prospect")),
-        versions={name: carried[name].as_json() for name in written if name in carried},
+        versions={name: carried[name].as_json() for name in written if name in carried}
+        if carried
+        else {},
         keys=keys,
     )
 
@@ -614,15 +614,16 @@ def _build_batch(
         version = [ts, nation_id]
         version_json = f"[{ts}, {nation_id}]"
         person = _PERSON_DEFAULTS.copy()
-        history: dict[str, Any] = {}
+        # A creation's compact history (PersonChange.entries): new values, one shared version.
+        history: dict[str, Any] = {SHARED_VERSION: version}
+        carried = row.versions
         for name, value in row.written.items():
             for part, index in _FIELD_SLOTS[name]:
                 person[index] = value if part is None else value[part]
-            history[name] = {
-                "old": _FRESH_JSON[name],
-                "new": values.to_json(value),
-                "version": row.versions.get(name, version),
-            }
+            entry = {"new": values.to_json(value)}
+            if name in carried:
+                entry["version"] = carried[name]
+            history[name] = entry
         keys = row.keys
         if keys is None and row.written.keys() & KEY_SOURCE_FIELDS:
             sources = {name: row.written.get(name) for name in KEY_SOURCE_FIELDS}
@@ -640,11 +641,11 @@ def _build_batch(
         person[_P_SUPPORTER] = is_supporter
         person[_P_PROSPECT] = row.is_prospect
         # Field names are catalog identifiers, so these two documents are built as text.
-        if row.versions:  # a share's copy: each value keeps the version it was written with
-            person[_P_VERSIONS] = dumps({name: h["version"] for name, h in history.items()})
+        if carried:  # a share's copy: each value keeps the version it was written with
+            person[_P_VERSIONS] = dumps({name: carried.get(name, version) for name in row.written})
         else:
             person[_P_VERSIONS] = (
-                "{" + ", ".join(f'"{name}": {version_json}' for name in history) + "}"
+                "{" + ", ".join(f'"{name}": {version_json}' for name in row.written) + "}"
             )
         person[_P_CREATED] = person[_P_UPDATED] = now
         people.append(person)
@@ -668,7 +669,7 @@ def _build_batch(
                 now,
             )
         )
-        fields = ", ".join(f'"{name}"' for name in sorted(history))
+        fields = ", ".join(f'"{name}"' for name in sorted(row.written))
         payload = (
             f'{{"change_id": {change_id}, "fields": [{fields}], '
             f'"source": {source_json}, "share_id": {share_json}}}'

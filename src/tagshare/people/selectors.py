@@ -88,7 +88,7 @@ def person_history(
         writes = writes.filter(pk__lte=after[0])
     writes = writes.select_related("actor").order_by("-id")
     for change in writes.iterator(chunk_size=HISTORY_CHUNK):
-        for name, detail in sorted(change.changes.items()):
+        for name, detail in sorted(change.entries().items()):
             if field and name != field:
                 continue
             if after is not None and change.pk == after[0] and name <= after[1]:

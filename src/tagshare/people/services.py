@@ -148,7 +148,8 @@ def person_restore_value(
     require_admin(actor, nation, "restore earlier values")
     _check_owned(person, nation)
     change = PersonChange.objects.filter(pk=change_id, person=person).first()
-    if change is None or field not in change.changes:
+    entries = change.entries() if change is not None else {}
+    if field not in entries:
         raise NotFound(f"No recorded change of {field!r} with id {change_id} on this profile.")
     if which not in ("old", "new"):
         raise ValidationFailed("Choose which value to restore: 'old' or 'new'.")
@@ -156,7 +157,7 @@ def person_restore_value(
         nation=nation,
         actor=actor,
         person=person,
-        changes={field: change.changes[field][which]},
+        changes={field: entries[field][which]},
         kind="restore",
     )
 
