@@ -210,14 +210,16 @@ def test_a_slow_server_holds_back_the_caller_not_its_memory():
             sender.submit("COPY t FROM STDIN", b"")
             submitted.append(number)
 
-    caller = threading.Thread(target=submit_many)
+    caller = threading.Thread(target=submit_many, daemon=True)
     caller.start()
-    deadline = time.monotonic() + 10
-    while len(submitted) < dbcopy.QUEUED + 1 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.2)  # room for more, were the queue unbounded
-    assert len(submitted) == dbcopy.QUEUED + 1  # one being stored, QUEUED waiting
-    release.set()
+    try:
+        deadline = time.monotonic() + 10
+        while len(submitted) < dbcopy.QUEUED + 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # room for more, were the queue unbounded
+        assert len(submitted) == dbcopy.QUEUED + 1  # one being stored, QUEUED waiting
+    finally:
+        release.set()
     caller.join(10)
     sender.close(raise_error=True)
     assert len(submitted) == dbcopy.QUEUED + 3

@@ -293,6 +293,8 @@ def _identity_rows(count: int, tag: str) -> list[dict[str, Any]]:
 
 
 def _queries(nation, rows, batch_size) -> int:
+    # A first call looks up names it then keeps (the foreign keys checked as rows arrive).
+    people_bulk_create(nation=nation, actor=Actor.system(), rows=[{"first_name": "Warm"}])
     with CaptureQueriesContext(connection) as ctx:
         people_bulk_create(nation=nation, actor=Actor.system(), rows=rows, batch_size=batch_size)
     return len(ctx.captured_queries)
@@ -309,17 +311,19 @@ def test_queries_do_not_grow_with_rows(nation, django_assert_max_num_queries):
         people_bulk_create(
             nation=nation, actor=Actor.system(), rows=_identity_rows(500, "c"), batch_size=500
         )
-    assert Person.objects.filter(nation=nation).count() == 1050
+    assert Person.objects.filter(nation=nation).exclude(first_name="Warm").count() == 1050
 
 
 def test_queries_grow_with_batches_not_rows(nation):
     one_batch = _queries(nation, _identity_rows(100, "a"), batch_size=100)
     one_big_batch = _queries(nation, _identity_rows(500, "b"), batch_size=500)
     five_batches = _queries(nation, _identity_rows(500, "c"), batch_size=100)
-    savepoint = 2
+    # Once per call: the savepoint in and out, and PostgreSQL's SET CONSTRAINTS in and out or
+    # SQLite's page cache (read, set, set back).
+    per_call = 2 + (2 if connection.vendor == "postgresql" else 3)
     assert one_big_batch == one_batch
-    # Ids are taken several batches ahead, so five batches ask a little less than five times.
-    assert one_batch < five_batches <= savepoint + 5 * (one_batch - savepoint)
+    # Ids are taken several batches ahead, so five batches ask less than five times.
+    assert one_batch < five_batches < per_call + 5 * (one_batch - per_call)
 
 
 def test_catalog_unique_ids_are_all_checked(nation, make_person):

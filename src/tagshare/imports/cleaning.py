@@ -139,8 +139,10 @@ def _widen(pipe: int) -> None:
     """Let the child run a few chunks ahead: with the default 64 KiB it waited on every chunk
     while the import was busy writing the one before."""
     # Not Linux, or a lower ceiling: the default will do.
-    with contextlib.suppress(AttributeError, OSError):
-        fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    resize = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
+    if resize is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(pipe, resize, PIPE_BYTES)
 
 
 class _Truncated(Exception):

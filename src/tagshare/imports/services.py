@@ -155,6 +155,7 @@ def import_run(
                     counts = _create_everyone(job, actor, rows)
                 finally:
                     rows.close()
+                report("importing", counts["created_count"], counts["created_count"])
             else:
                 run = engine.run_create(nation=job.nation, id_fields=id_fields)
                 rows = _valid_rows(path, mapping, tally, report, spool, region, "validating")

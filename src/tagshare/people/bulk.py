@@ -162,7 +162,7 @@ def _create_batches(
                 built = _build_batch(store, nation, actor, accepted, ids)
             ids.consume(len(accepted))
             if following is not None:
-                ids.top_up(len(following))
+                ids.top_up(len(following), ahead=True)
             if accepted:
                 _write_batch(store, built)
                 numbers = [row.number for row in accepted]
@@ -569,9 +569,10 @@ class _IdPool:
 
     AHEAD = 4  # batches' worth taken at once: taking ids waits for the rows queued before
 
-    def top_up(self, count: int) -> None:
+    def top_up(self, count: int, *, ahead: bool = False) -> None:
+        """Hold ids for `count` rows; `ahead` (more batches follow): for AHEAD batches."""
         if count > len(self.people):
-            wanted = count * self.AHEAD - len(self.people)
+            wanted = count * (self.AHEAD if ahead else 1) - len(self.people)
             self.people += self.store.allocate_ids(Person, wanted)
             self.changes += self.store.allocate_ids(PersonChange, wanted)
 

@@ -163,7 +163,7 @@ class PersonChange(models.Model):
         if shared is None:
             return dict(self.changes)
         return {
-            name: {"old": fresh_json(name), "version": shared, **entry}
+            name: {"old": fresh_json(name), "version": list(shared), **entry}
             for name, entry in self.changes.items()
             if name != SHARED_VERSION
         }
@@ -180,7 +180,8 @@ def fresh_json(name: str) -> Any:
         from tagshare.people import values  # values reads Person: imported once models are
 
         _FRESH.update((f.name, values.to_json(values.read(Person(), f.name))) for f in FIELDS)
-    return _FRESH[name]
+    blank = _FRESH[name]
+    return dict(blank) if isinstance(blank, dict) else blank  # an address: the caller's own
 
 
 _FRESH: dict[str, Any] = {}
