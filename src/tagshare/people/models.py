@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -179,7 +180,12 @@ def fresh_json(name: str) -> Any:
     if not _FRESH:
         from tagshare.people import values  # values reads Person: imported once models are
 
-        _FRESH.update((f.name, values.to_json(values.read(Person(), f.name))) for f in FIELDS)
+        # The columns' defaults, read as a profile's values (no Person is built: see
+        # tests/test_architecture.py, people are only made by the services).
+        blank = SimpleNamespace(
+            **{f.attname: f.get_default() for f in Person._meta.concrete_fields}
+        )
+        _FRESH.update((f.name, values.to_json(values.read(blank, f.name))) for f in FIELDS)
     blank = _FRESH[name]
     return dict(blank) if isinstance(blank, dict) else blank  # an address: the caller's own
 
