@@ -138,9 +138,8 @@ PIPE_BYTES = 1 << 20  # Linux's default ceiling for an unprivileged process
 def _widen(pipe: int) -> None:
     """Let the child run a few chunks ahead: with the default 64 KiB it waited on every chunk
     while the import was busy writing the one before."""
-    # Not Linux, or a lower ceiling: the default will do.
-    resize = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
-    if resize is not None:
+    resize = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only; elsewhere the default will do
+    if resize is not None:  # a lower ceiling (OSError): the default will do too
         with contextlib.suppress(OSError):
             fcntl.fcntl(pipe, resize, PIPE_BYTES)
 

@@ -150,21 +150,20 @@ def import_run(
                 # Nobody to match: the cascade would find every row new (it only ever matches
                 # stored profiles), so valid rows go straight to creation as they are cleaned,
                 # with no staging, matching or spool. The first import of a nation's list.
-                rows = _valid_rows(path, mapping, tally, report, None, region, "importing")
-                try:
-                    counts = _create_everyone(job, actor, rows)
-                finally:
-                    rows.close()
-                report("importing", counts["created_count"], counts["created_count"])
+                # (`closing`: now, not when the paused collector gets to it, a failed write
+                # must stop the child process reading the file at once.)
+                with closing(
+                    _valid_rows(path, mapping, tally, report, None, region, "importing")
+                ) as rows:
+                    created = _create(job, actor, rows, [], vouched=True)
+                counts = {"created_count": created, "updated_count": 0, "unchanged_count": 0}
+                report("importing", created, created)
             else:
                 run = engine.run_create(nation=job.nation, id_fields=id_fields)
-                rows = _valid_rows(path, mapping, tally, report, spool, region, "validating")
-                try:
+                with closing(
+                    _valid_rows(path, mapping, tally, report, spool, region, "validating")
+                ) as rows:
                     valid = engine.stage_values(run, ((n, r) for n, r, _ in rows))
-                finally:
-                    # Now, not when the collector (paused for the import) gets to it: a failed
-                    # staging must stop the child process reading the file at once.
-                    rows.close()
                 report("matching", 0, valid)
                 engine.run_cascade(run)
                 ambiguous, ambiguous_count = _read_ambiguous(run)
@@ -301,15 +300,12 @@ def _in_file_order(chunk: cleaning.Chunk) -> Iterator[tuple[Any, ...]]:
     return heapq.merge(chunk.rows, chunk.problems, key=itemgetter(0))
 
 
-_UNIQUE_IDS = frozenset(catalog.UNIQUE_IDS)
-
-
 def _row_keys(row: dict[str, Any]) -> list[tuple[str, ...]]:
     keys: list[tuple[str, ...]] = []
     for name in catalog.EMAIL_FIELDS:
         if row.get(name):
             keys.append(("email", values.normalise_email(row[name])))
-    if _UNIQUE_IDS.isdisjoint(row):  # most rows: a set test, not a lookup per ID
+    if catalog.UNIQUE_ID_SET.isdisjoint(row):
         return keys
     for name in catalog.UNIQUE_IDS:
         if row.get(name):
@@ -431,16 +427,6 @@ def _apply(
     counts["created_count"] = _create(job, actor, new_rows, tag_pairs)
     report("importing", total, total)
     return counts
-
-
-def _create_everyone(
-    job: ImportJob, actor: Actor, rows: Iterator[tuple[int, dict[str, Any], list[str]]]
-) -> dict[str, int]:
-    return {
-        "created_count": _create(job, actor, rows, [], vouched=True),
-        "updated_count": 0,
-        "unchanged_count": 0,
-    }
 
 
 def _create(

@@ -60,7 +60,6 @@ _STATUS_SPECS = {
     for name in STATUS_FIELDS
 }
 _UNIQUE_SPECS: tuple[FieldSpec, ...] = tuple(catalog.BY_NAME[name] for name in catalog.UNIQUE_IDS)
-_UNIQUE_NAMES = frozenset(catalog.UNIQUE_IDS)
 
 
 # A row may carry, under this key, the versions its values were written with elsewhere
@@ -276,7 +275,7 @@ def _clean_row(number: int, raw: Any, report: _Report, precleaned: bool = False)
         return None
 
     unique_keys: dict[str, tuple[Any, ...]] = {}
-    for name in _UNIQUE_NAMES.intersection(written):  # most rows have none of them
+    for name in catalog.UNIQUE_ID_SET.intersection(written):
         spec = catalog.BY_NAME[name]
         unique_keys[name] = (written[name], *(_column_value(written, c) for c in spec.unique_with))
     return _Row(

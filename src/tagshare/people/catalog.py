@@ -193,6 +193,7 @@ PUBLIC_IDS: tuple[str, ...] = (
     "linkedin_id",
 )
 UNIQUE_IDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.unique)
+UNIQUE_ID_SET = frozenset(UNIQUE_IDS)  # for a per-row set test: most rows hold none
 EMAIL_FIELDS: tuple[str, ...] = ("email1", "email2", "email3", "email4")
 PHONE_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind is Kind.PHONE)
 ADDRESS_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.is_address)
