@@ -188,6 +188,31 @@ def test_an_unexpected_error_marks_the_job_failed_and_imports_nothing(
     assert not Person.objects.filter(nation=nation).exists()
 
 
+def test_a_clash_found_while_creating_names_the_row_of_the_file(
+    nation, make_person, run_import, monkeypatch
+):
+    """Someone stores an email after the import matched its rows: the refusal names the
+    file's line (here the fourth), not the row's place among the new profiles."""
+    from tagshare.imports import services
+
+    make_person(nation, email1="known@x.org", first_name="Kim")
+    cascade = services.engine.run_cascade
+
+    def cascade_then_a_late_write(run):
+        cascade(run)
+        make_person(nation, email1="late@x.org", first_name="Lee")
+
+    monkeypatch.setattr(services.engine, "run_cascade", cascade_then_a_late_write)
+    job = run_import(
+        nation,
+        "email,first_name\nknown@x.org,Kim\nnew@x.org,Nia\nlate@x.org,Lou\n",
+    )
+    assert job.status == ImportStatus.FAILED
+    assert "row 4: email1" in job.detail and "late@x.org" in job.detail
+    assert "row 1" not in job.detail
+    assert Person.objects.filter(nation=nation).count() == 1  # the late write rolled back too
+
+
 def test_a_big_import_streams_its_outcomes_and_tags_in_batches(
     nation, make_person, run_import, monkeypatch
 ):

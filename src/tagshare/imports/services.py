@@ -441,24 +441,26 @@ def _create(
     `tag_pairs` holds the (person, tag) pairs still to be written when this starts. `vouched`:
     the nation was empty, and the rows are no repeats of each other (`_valid_rows`)."""
     nation = job.nation
-    new_tags: dict[int, list[str]] = {}
+    new_tags: dict[int, list[str]] = {}  # row number -> tags
 
-    def new_people() -> Iterator[dict[str, Any]]:
-        for index, (_, row, tags) in enumerate(rows):
+    def new_people() -> Iterator[tuple[int, dict[str, Any]]]:
+        for number, row, tags in rows:
             if tags or job.tags:
-                new_tags[index] = [*tags, *job.tags]
-            yield row
+                new_tags[number] = [*tags, *job.tags]
+            yield number, row
 
     def on_created(pairs: list[tuple[int, int]]) -> None:
-        for index, person_id in pairs:
-            tag_pairs.extend((person_id, t) for t in new_tags.pop(index, []))
+        for number, person_id in pairs:
+            tag_pairs.extend((person_id, t) for t in new_tags.pop(number, []))
         _flush_tags(nation, actor, tag_pairs, TAG_BATCH)
 
+    # Numbered by their line of the file: a clash found while creating (someone else stored
+    # the email meanwhile) names the row the user can find.
     created = people_bulk_create(
         nation=nation,
         actor=actor,
         rows=new_people(),
-        first_row=0,
+        numbered=True,
         on_created=on_created,
         precleaned=True,
         vouched=vouched,

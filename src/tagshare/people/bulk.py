@@ -18,7 +18,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, OperationalError, connection, models, transaction
 from django.utils import timezone
@@ -75,14 +75,17 @@ def people_bulk_create(
     *,
     nation: Nation,
     actor: Actor,
-    rows: Iterable[Mapping[str, Any]],
+    rows: Iterable[Mapping[str, Any]] | Iterable[tuple[int, Mapping[str, Any]]],
     batch_size: int = DEFAULT_BATCH_SIZE,
     first_row: int = 1,
     on_created: Callable[[list[tuple[int, int]]], None] | None = None,
     precleaned: bool = False,
     vouched: bool = False,
+    numbered: bool = False,
 ) -> int:
-    """Create one profile per row; return how many. `first_row` is the number errors give row 1.
+    """Create one profile per row; return how many. `first_row` is the number errors give row 1;
+    with `numbered`, each row comes as (its number, the row) instead, numbers increasing (an
+    import's rows keep their line of the file, whatever rows before them went elsewhere).
 
     A row is a mapping of catalog field -> value (as for person_create), optionally with
     `is_supporter` / `is_prospect`. Raises ValidationFailed (nothing written) with errors keyed
@@ -100,8 +103,12 @@ def people_bulk_create(
         raise ValueError("batch_size must be at least 1")
     store = store_for_connection()
     try:
+        numbered_rows = cast(
+            "Iterable[tuple[int, Mapping[str, Any]]]",
+            rows if numbered else enumerate(rows, start=first_row),
+        )
         created = _create_batches(
-            store, nation, actor, rows, batch_size, first_row, on_created, precleaned, vouched
+            store, nation, actor, numbered_rows, batch_size, on_created, precleaned, vouched
         )
     except QueuedWriteFailed as exc:  # PostgreSQL: the batch's COPY, sent in the background
         if isinstance(exc.__cause__, IntegrityError):
@@ -119,9 +126,8 @@ def _create_batches(
     store: RowStore,
     nation: Nation,
     actor: Actor,
-    rows: Iterable[Mapping[str, Any]],
+    rows: Iterable[tuple[int, Mapping[str, Any]]],
     batch_size: int,
-    first_row: int,
     on_created: Callable[[list[tuple[int, int]]], None] | None,
     precleaned: bool,
     vouched: bool,
@@ -139,7 +145,7 @@ def _create_batches(
         # On PostgreSQL a second thread sends each batch while this one reads, cleans and
         # builds the next (dbcopy `in_background`); the identity check waits for the batch
         # before, since it must see its rows. Ids are taken a batch ahead for that reason.
-        batches = _batches(rows, batch_size, first_row)
+        batches = _batches(rows, batch_size)
         batch = next(batches, None)
         ids = _IdPool(store)
         if batch is not None:
@@ -222,10 +228,8 @@ class _Report:
         )
 
 
-def _batches(
-    rows: Iterable[Mapping[str, Any]], size: int, first_row: int
-) -> Iterator[list[tuple[int, Any]]]:
-    numbered = enumerate(rows, start=first_row)
+def _batches(rows: Iterable[tuple[int, Any]], size: int) -> Iterator[list[tuple[int, Any]]]:
+    numbered = iter(rows)
     while batch := list(itertools.islice(numbered, size)):
         yield batch
 
