@@ -27,7 +27,9 @@ MAX_ATTEMPTS = 6
 
 
 class OutboxEvent(models.Model):
-    nation_id = models.BigIntegerField(db_index=True)
+    # Not indexed: the drainer reads events in id order across nations, and nothing looks
+    # them up by nation (an index would cost a write per event, a million per big import).
+    nation_id = models.BigIntegerField()
     # Not a foreign key: an event about a deleted profile must outlive it.
     person_id = models.BigIntegerField(null=True, blank=True)
     kind = models.CharField(max_length=32, choices=EventKind.choices)
