@@ -39,6 +39,19 @@ def test_ids_taken_ahead_of_their_rows_never_overlap(nation):
     assert max(first) < min(second)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_ids_taken_by_a_store_are_never_given_to_a_plain_insert(nation):
+    store = store_for_connection()
+    with transaction.atomic():
+        taken = store.allocate_ids(Tag, 50)
+        store.insert(
+            Table("tags_tag", ("id", *TAGS.columns)),
+            [(taken[0], nation.pk, "first", timezone.now())],
+        )
+        later = Tag.objects.create(nation=nation, name="later")
+    assert later.pk > max(taken)
+
+
 @postgres_only
 def test_rows_sent_in_the_background_are_seen_by_the_next_query(nation):
     store = PostgresStore()

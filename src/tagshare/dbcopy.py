@@ -86,10 +86,12 @@ class PostgresStore:
         self._sender: _BackgroundCopy | None = None
 
     def allocate_ids(self, model: type[models.Model], count: int) -> list[int]:
+        # The sequence by name, as a literal PostgreSQL resolves once while parsing: asked
+        # for in the query, pg_get_serial_sequence ran per id (3 µs each, against 0.5 µs).
+        sequence = _serial_sequence(model._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [model._meta.db_table, count],
+                f"SELECT nextval({sequence}::regclass) FROM generate_series(1, %s)", [count]
             )
             return sorted(value for (value,) in cursor.fetchall())
 
@@ -251,6 +253,19 @@ def bulk_page_cache() -> Iterator[None]:
             cursor.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
+_SEQUENCES: dict[tuple[str, str], str] = {}
+
+
+def _serial_sequence(table: str) -> str:
+    """The id sequence of this table, as a quoted SQL literal (cached per database)."""
+    key = (connection.settings_dict["NAME"], table)
+    if key not in _SEQUENCES:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT quote_literal(pg_get_serial_sequence(%s, 'id'))", [table])
+            (_SEQUENCES[key],) = cursor.fetchone()
+    return _SEQUENCES[key]
+
+
 _FOREIGN_KEYS: dict[tuple[str, tuple[str, ...]], list[str]] = {}
 
 
@@ -347,24 +362,27 @@ class _BackgroundCopy:
 
 
 class SQLiteStore:
-    def __init__(self) -> None:
-        # Ids handed out by this store but maybe not inserted yet: a caller may take the next
-        # batch's ids before writing this one's.
-        self._handed: dict[str, int] = {}
-
     def allocate_ids(self, model: type[models.Model], count: int) -> list[int]:
         # The transaction holds SQLite's write lock (BEGIN IMMEDIATE), so no one else can take
-        # these ids; inserting them explicitly moves the AUTOINCREMENT counter past them.
+        # these ids. Moving the AUTOINCREMENT counter past them now (not only when they are
+        # inserted) keeps any other insert, even in this transaction, off them, as a
+        # PostgreSQL sequence does.
         table = model._meta.db_table
+        highest = f"COALESCE((SELECT MAX(id) FROM {connection.ops.quote_name(table)}), 0)"
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0),"
-                f" COALESCE((SELECT MAX(id) FROM {connection.ops.quote_name(table)}), 0))",
-                [table],
+                f"UPDATE sqlite_sequence SET seq = MAX(seq, {highest}) + %s WHERE name = %s "
+                "RETURNING seq",
+                [count, table],
             )
-            (last,) = cursor.fetchone()
-        last = max(last, self._handed.get(table, 0))
-        self._handed[table] = last + count
+            row = cursor.fetchone()
+            if row is None:  # the table's first rows: SQLite has no counter for it yet
+                cursor.execute(f"SELECT {highest}")
+                row = (cursor.fetchone()[0] + count,)
+                cursor.execute(
+                    "INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, row[0]]
+                )
+        last = row[0] - count
         return list(range(last + 1, last + 1 + count))
 
     def prepare(
