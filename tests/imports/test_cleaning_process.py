@@ -81,7 +81,9 @@ def test_when_the_reading_process_fails_nothing_is_imported(nation, run_import, 
     with override_settings(IMPORT_CLEANING_PROCESS_BYTES=0):
         job = run_import(nation, FILE)
     assert job.status == ImportStatus.FAILED
-    assert job.detail.startswith("Nothing was imported")
+    assert job.detail.startswith("Nothing was imported: the process reading the file stopped")
+    assert "exit 1" in job.detail and "Try again" in job.detail
+    assert "disk on fire" not in job.detail  # what it printed goes to the log, not the user
     assert Person.objects.filter(nation=nation).count() == 0
     assert PersonChange.objects.count() == 0
 
@@ -101,6 +103,22 @@ def test_a_reading_process_that_stops_mid_file_fails_the_import(nation, run_impo
     with override_settings(IMPORT_CLEANING_PROCESS_BYTES=0):
         job = run_import(nation, FILE)
     assert job.status == ImportStatus.FAILED
+    assert Person.objects.filter(nation=nation).count() == 0
+
+
+def test_a_reading_process_that_hangs_fails_the_import(nation, run_import, monkeypatch):
+    # A child that never sends a row: the job ends, failed, instead of running for ever.
+    monkeypatch.setattr(cleaning, "SILENCE", 0.5)
+    monkeypatch.setattr(
+        cleaning,
+        "_command",
+        lambda path, region, frames: [sys.executable, "-c", "import time; time.sleep(60)"],
+    )
+    with override_settings(IMPORT_CLEANING_PROCESS_BYTES=0):
+        job = run_import(nation, FILE)
+    assert job.status == ImportStatus.FAILED
+    assert "sent nothing for 0.5 seconds" in job.detail
+    assert job.finished_at is not None
     assert Person.objects.filter(nation=nation).count() == 0
 
 

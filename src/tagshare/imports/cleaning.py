@@ -21,9 +21,11 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import gc
+import io
 import json
 import os
 import pickle
+import select
 import struct
 import subprocess
 import sys
@@ -51,7 +53,12 @@ class Chunk:
 
 
 class CleaningFailed(Exception):
-    """The child process stopped without finishing the file."""
+    """The child process stopped without finishing the file. `reason` is short and safe to
+    show a user; the message adds what the child wrote on stderr, for the server's log."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def cleaned_chunks(
@@ -107,7 +114,7 @@ def _from_child(path: Path, mapping: dict[int, str], region: str) -> Generator[C
         assert child.stdin is not None
         finished = False
         broken: str | None = None  # what went wrong on our side of the pipe, if anything
-        with os.fdopen(frames_in, "rb") as frames:
+        with io.BufferedReader(_Patient(frames_in), buffer_size=PIPE_BYTES) as frames:
             try:
                 try:
                     child.stdin.write(json.dumps(mapping).encode())
@@ -118,6 +125,9 @@ def _from_child(path: Path, mapping: dict[int, str], region: str) -> Generator[C
                     yield from _read_frames(frames)
                 except _Truncated as exc:
                     broken = str(exc)
+                except _Silent as exc:
+                    broken = str(exc)
+                    child.kill()
                 finished = True
             finally:
                 if not finished:
@@ -126,9 +136,10 @@ def _from_child(path: Path, mapping: dict[int, str], region: str) -> Generator[C
         if code != 0 or broken:
             errors.seek(0)
             tail = errors.read()[-2000:].decode("utf-8", "replace").strip()
+            reason = broken or f"exit {code}"
             raise CleaningFailed(
-                f"the process reading the file stopped (exit {code}"
-                f"{', ' + broken if broken else ''}): {tail or 'it said nothing'}"
+                f"the process reading the file stopped ({reason}): {tail or 'it said nothing'}",
+                reason,
             )
 
 
@@ -146,6 +157,44 @@ def _widen(pipe: int) -> None:
 
 class _Truncated(Exception):
     """The frames stopped in the middle of one."""
+
+
+class _Silent(Exception):
+    """The child sent nothing for SILENCE seconds while the import waited for it."""
+
+
+# A chunk takes the child tens of milliseconds; this long with nothing to read is a hung child,
+# and the job must end (failed, with nothing written) rather than show "running" for ever.
+SILENCE = 300.0
+
+
+class _Patient(io.RawIOBase):
+    """The frames pipe, read with a limit on how long one read may wait (`_Silent`).
+
+    Only the waits of the import for the child count: while the import is busy writing, the
+    child waits on a full pipe, which is no sign of trouble."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def readable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def readinto(self, buffer: Any) -> int:
+        ready, _, _ = select.select([self._fd], [], [], SILENCE)
+        if not ready:
+            raise _Silent(f"it sent nothing for {SILENCE:g} seconds and was stopped")
+        data = os.read(self._fd, len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self._fd)
+        super().close()
 
 
 def _command(path: Path, region: str, frames: int) -> list[str]:

@@ -175,6 +175,12 @@ def import_run(
     except Exception as exc:  # anything else is a bug: the job must still say it ended
         if isinstance(exc, DomainError):
             detail = exc.detail
+        elif isinstance(exc, cleaning.CleaningFailed):
+            logger.error("import %s: %s", job.pk, exc)
+            detail = (
+                f"the process reading the file stopped ({exc.reason}). Try again; if it "
+                "happens again, the server's log has the details"
+            )
         else:
             logger.exception("import %s failed", job.pk)
             detail = "an unexpected error (logged)"
