@@ -72,20 +72,28 @@ def test_an_empty_nation_imports_exactly_as_one_with_people_to_match(
     assert history.count() == Person.objects.filter(nation=nation).count()
 
 
-def test_when_the_reading_process_fails_nothing_is_imported(nation, run_import, monkeypatch):
+def _import_with_child(nation, run_import, monkeypatch, script: str):
+    """Import FILE with the reading process replaced by `python -c script FRAMES_FD`."""
     monkeypatch.setattr(
         cleaning,
         "_command",
-        lambda path, region, frames: [sys.executable, "-c", "import sys; sys.exit('disk on fire')"],
+        lambda path, region, frames: [sys.executable, "-c", script, str(frames)],
     )
     with override_settings(IMPORT_CLEANING_PROCESS_BYTES=0):
         job = run_import(nation, FILE)
-    assert job.status == ImportStatus.FAILED
+    assert job.status == ImportStatus.FAILED and job.finished_at is not None
+    assert Person.objects.filter(nation=nation).count() == 0
+    assert PersonChange.objects.count() == 0
+    return job
+
+
+def test_when_the_reading_process_fails_nothing_is_imported(nation, run_import, monkeypatch):
+    job = _import_with_child(
+        nation, run_import, monkeypatch, "import sys; sys.exit('disk on fire')"
+    )
     assert job.detail.startswith("Nothing was imported: the process reading the file stopped")
     assert "exit 1" in job.detail and "Try again" in job.detail
     assert "disk on fire" not in job.detail  # what it printed goes to the log, not the user
-    assert Person.objects.filter(nation=nation).count() == 0
-    assert PersonChange.objects.count() == 0
 
 
 def test_a_reading_process_that_stops_mid_file_fails_the_import(nation, run_import, monkeypatch):
@@ -95,31 +103,15 @@ def test_a_reading_process_that_stops_mid_file_fails_the_import(nation, run_impo
         "data = pickle.dumps([]); out.write(struct.pack('<cI', b'R', len(data)) + data); "
         "out.write(struct.pack('<cI', b'R', 999) + b'x'); out.close()"
     )
-    monkeypatch.setattr(
-        cleaning,
-        "_command",
-        lambda path, region, frames: [sys.executable, "-c", script, str(frames)],
-    )
-    with override_settings(IMPORT_CLEANING_PROCESS_BYTES=0):
-        job = run_import(nation, FILE)
-    assert job.status == ImportStatus.FAILED
-    assert Person.objects.filter(nation=nation).count() == 0
+    job = _import_with_child(nation, run_import, monkeypatch, script)
+    assert "ends in the middle of a chunk" in job.detail
 
 
 def test_a_reading_process_that_hangs_fails_the_import(nation, run_import, monkeypatch):
     # A child that never sends a row: the job ends, failed, instead of running for ever.
     monkeypatch.setattr(cleaning, "SILENCE", 0.5)
-    monkeypatch.setattr(
-        cleaning,
-        "_command",
-        lambda path, region, frames: [sys.executable, "-c", "import time; time.sleep(60)"],
-    )
-    with override_settings(IMPORT_CLEANING_PROCESS_BYTES=0):
-        job = run_import(nation, FILE)
-    assert job.status == ImportStatus.FAILED
+    job = _import_with_child(nation, run_import, monkeypatch, "import time; time.sleep(60)")
     assert "sent nothing for 0.5 seconds" in job.detail
-    assert job.finished_at is not None
-    assert Person.objects.filter(nation=nation).count() == 0
 
 
 def test_what_the_reading_process_prints_does_not_disturb_the_rows(nation, run_import, monkeypatch):
