@@ -23,7 +23,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from tagshare import gcpause
-from tagshare.dbcopy import references_checked_now
 from tagshare.errors import DomainError, NotFound, ValidationFailed
 from tagshare.imports import cleaning, reader
 from tagshare.imports.models import ImportJob, ImportStatus
@@ -37,7 +36,6 @@ from tagshare.people.bulk_update import people_in_nation
 from tagshare.people.models import Person
 from tagshare.people.services import person_update
 from tagshare.tags.bulk import tags_bulk_apply
-from tagshare.tags.models import Tagging
 from tagshare.tags.services import clean_tag_name
 
 logger = logging.getLogger(__name__)
@@ -462,21 +460,18 @@ def _create(
             tag_pairs.extend((person_id, t) for t in new_tags.pop(number, []))
         _flush_tags(nation, actor, tag_pairs, TAG_BATCH)
 
-    # The new taggings' foreign keys are checked as they are stored, beside the Python that
-    # builds the next rows, rather than all at commit, when nothing else runs (PostgreSQL).
-    with references_checked_now(Tagging):
-        # Numbered by their line of the file: a clash found while creating (someone else
-        # stored the email meanwhile) names the row the user can find.
-        created = people_bulk_create(
-            nation=nation,
-            actor=actor,
-            rows=new_people(),
-            numbered=True,
-            on_created=on_created,
-            precleaned=True,
-            vouched=vouched,
-        )
-        _flush_tags(nation, actor, tag_pairs, 0)
+    # Numbered by their line of the file: a clash found while creating (someone else stored
+    # the email meanwhile) names the row the user can find.
+    created = people_bulk_create(
+        nation=nation,
+        actor=actor,
+        rows=new_people(),
+        numbered=True,
+        on_created=on_created,
+        precleaned=True,
+        vouched=vouched,
+    )
+    _flush_tags(nation, actor, tag_pairs, 0)
     return created
 
 
