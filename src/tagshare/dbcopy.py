@@ -253,34 +253,34 @@ def bulk_page_cache() -> Iterator[None]:
             cursor.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
-_SEQUENCES: dict[tuple[str, str], str] = {}
+_CATALOG: dict[tuple[str, str, str], list[tuple[Any, ...]]] = {}
+
+
+def _from_catalog(sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """The rows of a query on PostgreSQL's catalog, asked once per database: names of
+    sequences and constraints change only with migrations, and the bulk paths ask per call."""
+    key = (connection.settings_dict["NAME"], sql, repr(params))
+    if key not in _CATALOG:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, list(params))
+            _CATALOG[key] = cursor.fetchall()
+    return _CATALOG[key]
 
 
 def _serial_sequence(table: str) -> str:
-    """The id sequence of this table, as a quoted SQL literal (cached per database)."""
-    key = (connection.settings_dict["NAME"], table)
-    if key not in _SEQUENCES:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT quote_literal(pg_get_serial_sequence(%s, 'id'))", [table])
-            (_SEQUENCES[key],) = cursor.fetchone()
-    return _SEQUENCES[key]
-
-
-_FOREIGN_KEYS: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    """The id sequence of this table, as a quoted SQL literal."""
+    [(literal,)] = _from_catalog("SELECT quote_literal(pg_get_serial_sequence(%s, 'id'))", table)
+    return str(literal)
 
 
 def _deferred_foreign_keys(tables: tuple[str, ...]) -> list[str]:
     """The names of these tables' foreign keys that are checked at commit (Django's kind)."""
-    key = (connection.settings_dict["NAME"], tables)
-    if key not in _FOREIGN_KEYS:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT conname FROM pg_constraint WHERE contype = 'f' AND condeferrable "
-                "AND condeferred AND conrelid::regclass::text = ANY(%s) ORDER BY conname",
-                [list(tables)],
-            )
-            _FOREIGN_KEYS[key] = [name for (name,) in cursor.fetchall()]
-    return _FOREIGN_KEYS[key]
+    rows = _from_catalog(
+        "SELECT conname FROM pg_constraint WHERE contype = 'f' AND condeferrable "
+        "AND condeferred AND conrelid::regclass::text = ANY(%s) ORDER BY conname",
+        list(tables),
+    )
+    return [name for (name,) in rows]
 
 
 # The background copy running on this thread's connection. Thread-local because Django's
