@@ -306,3 +306,58 @@ def test_reconciliation_ends_links_naming_profiles_that_no_longer_exist(
     # Its sender profile was matched again (SPEC §7): nobody has a@x.org in the receiver now.
     link = ShareLink.objects.get(share=share, sender_person__email1="a@x.org")
     assert (link.state, link.receiver_person_id) == (LinkState.NOT_FOUND, None)
+
+
+def test_reconciling_costs_the_same_queries_for_few_or_many_pairs(
+    receiver, tagged, make_person, share_and_accept, monkeypatch
+):
+    """Set-based per batch: a profile read or written one query at a time (a column the batch
+    did not load, say) would make the count grow with the pairs."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tagshare.sharing import initial_sync
+    from tagshare.sharing.models import TagShare
+
+    def queries(pairs: int) -> int:
+        Person.objects.all().delete()
+        TagShare.objects.all().delete()
+        for i in range(pairs):
+            make_person(
+                receiver,
+                email1=f"p{i}@x.org",
+                first_name="Ann",
+                occupation="Nurse",
+                support_level=3,
+                state_file_id=f"S{i}",
+                registered_address={"state": "NY", "city": "Albany"},
+            )
+            tagged(
+                email1=f"p{i}@x.org",
+                email2=f"q{i}@x.org",
+                first_name="Anne",
+                employer="Hospital",
+                occupation="Doctor",
+                support_level=1,
+                registered_address={"state": "NY", "city": "Troy"},
+            )
+        with monkeypatch.context() as patched:  # accepted, matched and tagged, not reconciled
+            patched.setattr(initial_sync, "reconcile_matched", lambda *args, **kwargs: 0)
+            share = share_and_accept(
+                sync_option="accept_all", optional_fields=["support_level", "state_file_id"]
+            )
+        with CaptureQueriesContext(connection) as captured:
+            assert initial_sync.reconcile_matched(share) == pairs
+        here = Person.objects.get(nation=receiver, email1="p0@x.org")
+        assert (here.first_name, here.email2, here.employer, here.is_supporter) == (
+            "Anne",
+            "q0@x.org",
+            "Hospital",
+            True,
+        )
+        assert (here.state_file_id, here.registered_city) == ("S0", "Troy")
+        there = Person.objects.get(nation=share.sender, email1="p0@x.org")
+        assert (there.state_file_id, there.occupation) == ("S0", "Doctor")
+        return len(captured)
+
+    assert queries(3) == queries(30)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from django.db import connection, transaction
@@ -53,19 +53,27 @@ class Refused:
     message: str
 
 
-def people_for_update(ids: Iterable[int]) -> dict[int, Person]:
+def people_for_update(
+    ids: Iterable[int], *, fields: Iterable[str] | None = None
+) -> dict[int, Person]:
     """The profiles with these ids, row-locked in id order (so two writers cannot deadlock).
 
     Built from plain rows rather than through `Model.from_db` or a values() queryset: for the
     thousands of profiles of a sync batch, Django's per-instance `__init__` (100 columns,
     signals) and its per-value converter loop cost more than the query. The instances are
-    complete — every concrete column, with the database's converters applied — and are only
-    read and written back through `people_bulk_update`.
+    only read and written back through `people_bulk_update`.
+
+    `fields`: the catalog fields the caller will compare and write. Then only their columns
+    and those `people_bulk_update` reads besides (`_columns`) are loaded — a share syncs 37 of
+    a profile's 65 fields — and any other attribute would be read from the database on first
+    use, a query per profile. Without it every concrete column is loaded.
     """
     ids = list(ids)
     if not ids:
         return {}  # an empty IN has no SQL form on SQLite: the compiler refuses it
-    return _load(Person.objects.select_for_update().filter(pk__in=many_ids(ids)).order_by("pk"))
+    columns = _columns(None if fields is None else frozenset(fields))
+    query = Person.objects.select_for_update().filter(pk__in=many_ids(ids)).order_by("pk")
+    return _load(query, columns)
 
 
 def people_in_nation(nation: Nation, ids: Iterable[int]) -> dict[int, Person]:
@@ -75,14 +83,14 @@ def people_in_nation(nation: Nation, ids: Iterable[int]) -> dict[int, Person]:
     ids = list(ids)
     if not ids:
         return {}
-    return _load(Person.objects.filter(nation=nation, pk__in=many_ids(ids)))
+    return _load(Person.objects.filter(nation=nation, pk__in=many_ids(ids)), _LOADED)
 
 
-def _load(queryset: Any) -> dict[int, Person]:
-    query = queryset.values_list(*_LOADED)
+def _load(queryset: Any, columns: tuple[str, ...]) -> dict[int, Person]:
+    query = queryset.values_list(*columns)
     db = query.db  # a property that asks the database router: once, not per row
     sql, params = query.query.get_compiler(using=db).as_sql()
-    converters = _converters()
+    converters = _converters(columns, connection.vendor)
     people: dict[int, Person] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -92,7 +100,7 @@ def _load(queryset: Any) -> dict[int, Person]:
                 for at, convert in converters:
                     row[at] = convert(row[at])
             person = Person.__new__(Person)
-            person.__dict__.update(zip(_LOADED, row, strict=True))
+            person.__dict__.update(zip(columns, row, strict=True))
             person._state = ModelState()
             person._state.adding = False
             person._state.db = db
@@ -100,16 +108,51 @@ def _load(queryset: Any) -> dict[int, Person]:
     return people
 
 
-_LOADED = [f.attname for f in Person._meta.concrete_fields]
+_LOADED = tuple(f.attname for f in Person._meta.concrete_fields)
+# What people_bulk_update reads of a profile besides the fields it writes: the nation, the
+# versions, the supporter flag (kept when a support level maps to no status), and every
+# unique ID with the registered state and county that qualify some (the clash checks read a
+# profile's IDs when its registered address moves). Match keys, `updated_at` and the rest
+# are only ever set, never read.
+_ALWAYS = frozenset(
+    {
+        "id",
+        "nation_id",
+        "field_versions",
+        "is_supporter",
+        "registered_state",
+        "registered_county",
+        *catalog.UNIQUE_IDS,
+    }
+)
 
 
-def _converters() -> list[tuple[int, Callable[[Any], Any]]]:
+@cache
+def _columns(fields: frozenset[str] | None) -> tuple[str, ...]:
+    """The attributes to load for writing these fields (all of them for None), in table order."""
+    if fields is None:
+        return _LOADED
+    wanted = set(_ALWAYS)
+    for name in fields:
+        if catalog.BY_NAME[name].is_address:
+            wanted.update(catalog.address_columns(name).values())
+        else:
+            wanted.add(name)
+    return tuple(column for column in _LOADED if column in wanted)
+
+
+@cache
+def _converters(
+    columns: tuple[str, ...], vendor: str
+) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
     """(position, function) for each loaded column the database hands back in another form:
-    the JSON documents (parsed here with orjson), and on SQLite dates, times and booleans."""
+    the JSON documents (parsed here with orjson), and on SQLite dates, times and booleans.
+    Cached per column list and backend (`vendor`): the same for every connection of one."""
     from django.db import models
 
     out: list[tuple[int, Callable[[Any], Any]]] = []
-    for at, column_field in enumerate(Person._meta.concrete_fields):
+    for at, attname in enumerate(columns):
+        column_field = _BY_ATTNAME[attname]
         if isinstance(column_field, models.JSONField | JSONTextField):
             out.append((at, _json_value))
             continue
@@ -119,7 +162,10 @@ def _converters() -> list[tuple[int, Callable[[Any], Any]]]:
         )
         if chain:
             out.append((at, partial(_convert, chain, column)))
-    return out
+    return tuple(out)
+
+
+_BY_ATTNAME = {f.attname: f for f in Person._meta.concrete_fields}
 
 
 def _json_value(value: Any) -> Any:
@@ -278,10 +324,16 @@ def _refuse_clashes(nation: Nation, writes: Sequence[Write]) -> list[Refused]:
                     else f"{address} belongs to person {owner}"
                 )
                 refused.append(Refused(write.person.pk, slot, message))
-    for spec in catalog.FIELDS:
-        if spec.unique:
+    # Only the IDs some write claims: the others would each walk every write to find none.
+    written = {name for write in writes for name in write.changes}
+    moves = "registered_address" in written  # which re-keys the state/county-qualified IDs
+    for spec in _UNIQUE_SPECS:
+        if spec.name in written or (moves and spec.unique_with):
             refused.extend(_refuse_id_clashes(nation, spec, writes, by_person))
     return refused
+
+
+_UNIQUE_SPECS = tuple(spec for spec in catalog.FIELDS if spec.unique)
 
 
 def _releases(write: Write | None, slot: str, address: str) -> bool:

@@ -437,7 +437,7 @@ def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
     ids = [pid for link in links for pid in (link.sender_person_id, link.receiver_person_id) if pid]
     # Locked (in id order, like the drainer) so a local write committed meanwhile is not
     # overwritten with the versions read here.
-    people = people_for_update(ids)
+    people = people_for_update(ids, fields=share.synced_fields)
     to_receiver: list[Write] = []
     to_sender: list[Write] = []
     proposals: list[Proposal] = []

@@ -105,7 +105,8 @@ def on_person_changed(events: Sequence[OutboxEvent]) -> None:
         # Locked in id order, so two drainers touching the same profiles cannot deadlock, and a
         # concurrent local write waits rather than being overwritten by a decision made on
         # values it has already replaced.
-        people = people_for_update(ids)
+        synced = {name for share in shares.values() for name in share.synced_fields}
+        people = people_for_update(ids, fields=synced)
         # Review items after profiles, as reviews_apply does: the same lock order, no deadlock.
         drop_stale_proposals(changed_fields)
         plan = _Plan()
