@@ -37,6 +37,10 @@ BAD_BODIES = [
     ("address as text", '{"home_address": "1 Main St"}', 422, "address is an object"),
     ("unknown address part", '{"home_address": {"planet": "Mars"}}', 422, "planet"),
     ("address part list", '{"home_address": {"city": ["x"]}}', 422, "city"),
+    # JSON booleans are numbers to Python: unchecked, an ID of true was stored as "True".
+    ("bool for an ID", '{"van_id": true}', 422, "VAN ID"),
+    ("bool for text", '{"occupation": false}', 422, "Occupation"),
+    ("address part bool", '{"home_address": {"zip": true}}', 422, "zip"),
     ("status as text", '{"is_supporter": "yes"}', 422, "is_supporter"),
     ("tags as text", '{"tags": "volunteers"}', 422, "tags"),
     ("unknown field", '{"favourite_colour": "blue"}', 422, "favourite_colour"),
@@ -79,6 +83,9 @@ def test_a_body_over_the_size_limit_is_413(admin_api, settings):
     [
         ("GET", "/people?updated_since=2023-02-30", 422, "updated_since"),
         ("GET", "/people?updated_since=9999-12-31T23:59:59-10:00", 422, "updated_since"),
+        # A bare number would be read as seconds since 1970 and list everyone.
+        ("GET", "/people?updated_since=2024", 422, "ISO 8601"),
+        ("GET", "/people?updated_since=0.5", 422, "updated_since"),
         ("GET", "/people?limit=1e3", 422, "limit"),
         ("GET", "/people?search=a%00b", 422, "search"),
         ("GET", "/people?tag=a%00b", 422, "tag"),

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from tagshare.api.auth import caller
 from tagshare.api.pagination import PageQuery, decode_cursor, keyset_page, sequence_page
@@ -38,6 +39,7 @@ router = Router(tags=["people"])
 _BIGINT = 2**63 - 1
 STATUS_FIELDS = ("is_supporter", "is_prospect")
 READ_ONLY_FIELDS = ("id", "created_at", "updated_at")
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
 class PeopleQuery(PageQuery):
@@ -48,6 +50,15 @@ class PeopleQuery(PageQuery):
     updated_since: dt.datetime | None = Field(
         None, description="ISO 8601; only people changed at or after it (UTC if no offset)."
     )
+
+    @field_validator("updated_since", mode="before")
+    @classmethod
+    def _iso_8601_only(cls, value: Any) -> Any:
+        # pydantic reads a bare number as seconds since 1970: `updated_since=2024` would list
+        # everyone changed since 00:33 on 1 January 1970 instead of saying what is wrong.
+        if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+            raise ValueError("use an ISO 8601 date-time, e.g. 2026-01-31T09:00:00Z")
+        return value
 
 
 class MatchQuery(Schema):

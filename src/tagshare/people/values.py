@@ -70,7 +70,9 @@ def clean_value(spec: FieldSpec, raw: Value) -> Value:
         return _clean_bool(raw)
     if spec.kind is _INT:
         return _clean_int(spec, raw)
-    if not isinstance(raw, str | int):
+    if not isinstance(raw, str | int) or isinstance(raw, bool):
+        # A number is taken as its digits (an ID, a zip code); true and false are ints to
+        # Python, and would be stored as the words "True" and "False".
         raise ValueError("expected text")
     text = str(raw).strip()
     if "\x00" in text:
@@ -159,7 +161,7 @@ def _clean_address(raw: Value) -> Address:
     for part, value in raw.items():
         if value is None:
             continue
-        if not isinstance(value, str | int):
+        if not isinstance(value, str | int) or isinstance(value, bool):
             raise ValueError(f"address part {part} must be text")
         text = str(value).strip()
         if "\x00" in text:
