@@ -60,3 +60,21 @@ def test_browsable_docs_are_served(db):
     response = ApiClient().client.get("/api/v1/docs")
     assert response.status_code == 200
     assert b"openapi.json" in response.content
+
+
+def test_every_operation_with_a_body_documents_the_400_of_a_malformed_one(db, admin_api):
+    """A body that is not JSON is a 400 (tests/api/test_bad_input.py): clients generated from
+    the document must expect it wherever a body is read."""
+    paths = ApiClient().get("/api/v1/openapi.json").json()["paths"]
+    with_body = {
+        (method.upper(), path): operation
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+    }
+    assert ("PATCH", "/api/v1/shares/{share_id}") in with_body
+    assert [
+        key for key, operation in with_body.items() if "400" not in operation["responses"]
+    ] == []
+    response = admin_api.send("PUT", "/people/add", raw="{not json")
+    assert response.status_code == 400

@@ -195,7 +195,7 @@ def people_history(
 
 @router.post(
     "/{person_id}/history/{change_id}/restore",
-    response=responses({200: PersonOut}, 403, 404, 409, 422),
+    response=responses({200: PersonOut}, 400, 403, 404, 409, 422),
     summary="Restore an earlier value (admins)",
 )
 def people_restore(

@@ -233,7 +233,7 @@ def shares_show(request: HttpRequest, share_id: int) -> dict[str, Any]:
 
 @router.patch(
     "/{share_id}",
-    response=responses({200: ShareOut}, 403, 404, 409, 422),
+    response=responses({200: ShareOut}, 400, 403, 404, 409, 422),
     openapi_extra=request_body_doc(ShareSettingsIn),
     summary="Edit a stopped share's settings (sender admins)",
 )
@@ -251,7 +251,7 @@ def shares_update(request: HttpRequest, share_id: int) -> dict[str, Any]:
 
 @router.post(
     "/{share_id}/accept",
-    response=responses({200: ShareOut}, 403, 404, 409, 422),
+    response=responses({200: ShareOut}, 400, 403, 404, 409, 422),
     openapi_extra=_optional_body_doc(ShareAcceptIn),
     summary="Accept a pending share (receiver admins)",
 )

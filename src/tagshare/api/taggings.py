@@ -30,7 +30,7 @@ def taggings_index(request: HttpRequest, person_id: int) -> dict[str, Any]:
     return _taggings(access_person(c.nation, person_id))
 
 
-@router.put("/{person_id}/taggings", response=responses({200: TaggingsPage}, 404, 409, 422))
+@router.put("/{person_id}/taggings", response=responses({200: TaggingsPage}, 400, 404, 409, 422))
 def taggings_add(request: HttpRequest, person_id: int, payload: TagsIn) -> dict[str, Any]:
     """Adds the tags (creating new ones); tags already on the person stay. All or nothing."""
     c = caller(request)
