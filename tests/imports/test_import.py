@@ -103,6 +103,22 @@ def test_a_file_with_unknown_columns_is_rejected_whole(nation, make_person, run_
     assert _snapshot(nation) == before
 
 
+@pytest.mark.parametrize(
+    ("separator", "named"), [(";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")]
+)
+def test_a_file_separated_by_semicolons_is_rejected_saying_so(nation, run_import, separator, named):
+    # Spreadsheet programs in countries with a decimal comma save "CSV" with semicolons.
+    job = run_import(nation, f"Email{separator}First Name\na@x.org{separator}Ann\n")
+    assert job.status == ImportStatus.REJECTED
+    assert f"separated by {named}" in job.detail and "CSV UTF-8" in job.detail
+    assert not Person.objects.filter(nation=nation).exists()
+
+
+def test_a_semicolon_in_one_unknown_column_name_is_only_an_unknown_column(nation, run_import):
+    job = run_import(nation, "email;colour\na@x.org;blue\n")
+    assert "Unknown column 'email;colour'" in job.detail
+
+
 def test_a_file_that_is_not_utf8_is_rejected_with_its_line(nation, run_import):
     job = run_import(nation, "email,first_name\na@x.org,Ann\nb@x.org,Andr\xe9\n".encode("latin-1"))
     assert job.status == ImportStatus.REJECTED

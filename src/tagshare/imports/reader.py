@@ -100,12 +100,34 @@ def read_header(path: Path) -> dict[int, str]:
         seen[target] = raw
         mapping[index] = target
     if unknown:
+        separator = _other_separator(header)
+        if separator is not None:
+            raise FileRejected(
+                f"The columns are separated by {separator} rather than commas (spreadsheet "
+                "programs do this in some countries). Save the file as 'CSV UTF-8 (comma "
+                "delimited)' and upload it again."
+            )
         raise FileRejected(
             f"Unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}. Use the field "
             "names of GET /api/v1/fields (addresses as home_address1, home_city, home_zip, …), "
             "or remove the column."
         )
     return mapping
+
+
+_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
+def _other_separator(header: list[str]) -> str | None:
+    """How the header is separated when it is one cell that splits, on a separator other than
+    the comma, into column names every one of which is known; None otherwise."""
+    if len(header) != 1:
+        return None
+    for separator, name in _SEPARATORS.items():
+        parts = [part.strip() for part in header[0].split(separator)]
+        if len(parts) > 1 and all(columns.target_of(part) for part in parts if part):
+            return name
+    return None
 
 
 def _open(path: Path) -> io.TextIOWrapper:
