@@ -70,9 +70,7 @@ def clean_value(spec: FieldSpec, raw: Value) -> Value:
         return _clean_bool(raw)
     if spec.kind is _INT:
         return _clean_int(spec, raw)
-    if not isinstance(raw, str | int) or isinstance(raw, bool):
-        # A number is taken as its digits (an ID, a zip code); true and false are ints to
-        # Python, and would be stored as the words "True" and "False".
+    if not _textual(raw):
         raise ValueError("expected text")
     text = str(raw).strip()
     if "\x00" in text:
@@ -103,6 +101,12 @@ def clean_value(spec: FieldSpec, raw: Value) -> Value:
         except DjangoValidationError:
             raise ValueError(f"{text!r} is not a web address") from None
     return text
+
+
+def _textual(raw: Value) -> bool:
+    """Text, or a whole number taken as its digits (an ID, a zip code). Not true or false: they
+    are ints to Python, and would be stored as the words "True" and "False"."""
+    return isinstance(raw, str) or (isinstance(raw, int) and not isinstance(raw, bool))
 
 
 def _blank_for(spec: FieldSpec) -> Value:
@@ -161,7 +165,7 @@ def _clean_address(raw: Value) -> Address:
     for part, value in raw.items():
         if value is None:
             continue
-        if not isinstance(value, str | int) or isinstance(value, bool):
+        if not _textual(value):
             raise ValueError(f"address part {part} must be text")
         text = str(value).strip()
         if "\x00" in text:
