@@ -15,7 +15,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tagshare.settings")
 
 app = Celery("tagshare")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["tagshare.outbox", "tagshare.sharing", "tagshare.webhooks"])
+app.autodiscover_tasks(
+    ["tagshare.outbox", "tagshare.sharing", "tagshare.webhooks", "tagshare.imports"]
+)
 app.conf.beat_schedule = {
     # A safety net: commits wake a drain at once; this catches anything a lost wake-up missed.
     "drain-outbox": {"task": "tagshare.outbox.tasks.drain_outbox", "schedule": 5.0},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -147,6 +148,17 @@ CSRF_COOKIE_SECURE = PRODUCTION
 # Background work: the outbox is always in the database. With a broker URL set, Celery
 # workers drain it; without one, `tagshare serve` drains it in-process.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+
+# The cache holds what a running import has got through (imports/progress.py) for the panel to
+# poll. The process's memory is enough when the serving process runs the imports (the embedded
+# default); Celery workers are other processes, so with a Redis broker the cache is Redis too.
+CACHES: dict[str, dict[str, Any]] = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CELERY_BROKER_URL}
+        if CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # What each plan may do with tag shares (SPEC §1). Packaging changes, so it lives here only.
 PLAN_CAPABILITIES: dict[str, dict[str, bool]] = {

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
@@ -17,32 +15,27 @@ from tagshare.api.auth import caller
 from tagshare.api.errors import BadRequest
 from tagshare.api.pagination import PageQuery, keyset_page
 from tagshare.api.schemas import ImportJobOut, ImportsPage, responses
-from tagshare.errors import DomainError, NotFound, ValidationFailed
+from tagshare.errors import NotFound, ValidationFailed
 from tagshare.imports.models import ImportJob
 from tagshare.imports.services import access_import_by_id, import_create, import_run
+from tagshare.imports.uploads import (
+    DEFAULT_MAX_UPLOAD_BYTES,
+    UploadTooLarge,
+    check_size,
+    local_path,
+    max_upload_bytes,
+    size_text,
+    upload_name,
+)
 from tagshare.nations.actors import Actor
 
 router = Router(tags=["imports"])
 
 _BIGINT = 2**63 - 1
-# A million-row file with every column is about this size; settings may lower or raise it.
-DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 FORM_FIELDS = ("overwrite", "tags")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
-
-
-class UploadTooLarge(DomainError):
-    status_code = 413
-
-
-def max_upload_bytes() -> int:
-    return int(getattr(settings, "IMPORT_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES))
-
-
-def _mib(size: int) -> str:
-    return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size} bytes"
+_mib = size_text
 
 
 _UPLOAD_DOC: dict[str, Any] = {
@@ -141,14 +134,13 @@ def imports_create(request: HttpRequest) -> Status[dict[str, Any]]:
             "import each of them."
         )
     upload, overwrite, tags = _read_form(request)
-    if upload.size is not None and upload.size > limit:
-        raise UploadTooLarge(f"The file is larger than {_mib(limit)}; split it into smaller files.")
-    filename = _UNPRINTABLE.sub("", upload.name or "")[-255:] or "upload.csv"
+    check_size(upload)
+    filename = upload_name(upload)
     assert c.actor.user is not None  # an API caller is always a user
     # Source "import" in history, like the command line and the control panel.
     actor = Actor.importer(c.actor.user)
     with tempfile.TemporaryDirectory(prefix="tagshare-upload-") as folder:
-        source = _local_path(upload, Path(folder))
+        source = local_path(upload, Path(folder))
         job = import_create(
             nation=c.nation,
             actor=actor,
@@ -229,15 +221,3 @@ def _read_form(request: HttpRequest) -> tuple[UploadedFile, bool, list[str]]:
             "The upload is not valid: " + " ".join(errors.values()), errors=errors
         )
     return uploads[0], overwrite, tags
-
-
-def _local_path(upload: UploadedFile, folder: Path) -> Path:
-    """A path to the uploaded bytes: Django's own temporary file when it made one."""
-    temporary = getattr(upload, "temporary_file_path", None)
-    if temporary is not None:
-        return Path(temporary())
-    path = folder / "upload.csv"
-    with path.open("wb") as handle:
-        for chunk in upload.chunks():
-            handle.write(chunk)
-    return path

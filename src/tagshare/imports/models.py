@@ -24,6 +24,9 @@ class ImportJob(models.Model):
     filename = models.CharField(max_length=255)
     path = models.CharField(max_length=500, help_text="Where the uploaded file is kept.")
     overwrite = models.BooleanField(default=False)
+    # Queued for the background runner (the control panel's imports) rather than run by the
+    # caller (the command line, the API): only such jobs are picked up, or resumed after a restart.
+    background = models.BooleanField(default=False)
     tags = models.JSONField(default=list, blank=True)
     status = models.CharField(
         max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED

@@ -53,8 +53,10 @@ def import_create(
     filename: str = "",
     overwrite: bool = False,
     tags: list[str] | None = None,
+    background: bool = False,
 ) -> ImportJob:
-    """Keep a copy of the file and queue a job for it."""
+    """Keep a copy of the file and queue a job for it: run by the caller (`import_run`), or with
+    `background` by the runner once handed to it (`runner.import_enqueue`)."""
     check_acts_in(actor, nation)
     tag_names = []
     for tag in tags or []:
@@ -76,6 +78,7 @@ def import_create(
         path=str(kept),
         overwrite=overwrite,
         tags=tag_names,
+        background=background,
     )
 
 

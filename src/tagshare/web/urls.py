@@ -1,8 +1,9 @@
-"""Control-panel URLs: sign in, People, Tags (All, Outgoing, Shared), shares, review, notifications."""
+"""Control-panel URLs: sign in, People, Tags (All, Outgoing, Shared), shares, review, imports,
+notifications."""
 
 from django.urls import path
 
-from tagshare.web.views import auth, notifications, people, reviews, shares, tags
+from tagshare.web.views import auth, imports, notifications, people, reviews, shares, tags
 
 app_name = "web"
 
@@ -34,6 +35,9 @@ urlpatterns = [
     path("reviews/", reviews.reviews_list, name="reviews"),
     path("reviews/apply/", reviews.reviews_apply, name="reviews-apply"),
     path("reviews/skip/", reviews.reviews_skip, name="reviews-skip"),
+    path("imports/", imports.imports_list, name="imports"),
+    path("imports/<int:import_id>/", imports.import_detail, name="import"),
+    path("imports/<int:import_id>/status/", imports.import_status, name="import-status"),
     path("notifications/", notifications.notifications_list, name="notifications"),
     path("notifications/read/", notifications.notifications_read, name="notifications-read"),
 ]

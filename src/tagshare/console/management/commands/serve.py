@@ -94,6 +94,12 @@ def run_server(
     if embedded_worker:
         start_embedded_worker()
         console.print("An in-process worker applies share syncs and the daily reconciliation.")
+    if not settings.CELERY_BROKER_URL:
+        # The control panel's imports run in this process: those a previous run left queued
+        # (or cut off mid-import) start now.
+        from tagshare.imports.runner import embedded_runner
+
+        embedded_runner.wake()
     console.print("Press Ctrl-C to stop.")
     console.file.flush()
     if threading.current_thread() is threading.main_thread():
