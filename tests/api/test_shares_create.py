@@ -119,6 +119,19 @@ def test_create_error_a_tag_shared_in_by_another_nation_is_422(
     assert not TagShare.objects.filter(sender__slug="beta").exists()
 
 
+def test_create_error_a_tag_name_too_long_for_its_shared_copy_is_422(
+    admin_api, nation, other_nation
+):
+    # The receiving nation's copy is `alpha:<tag>`: 6 + 250 characters cannot be stored (255).
+    long_name = "c" * 250
+    tag_get_or_create(nation=nation, actor=Actor.system(), name=long_name)
+    response = _create(admin_api, tag=long_name)
+    assert_error(response, 422, "too long to share", "at most 249 characters")
+    assert not TagShare.objects.exists()
+    tag_get_or_create(nation=nation, actor=Actor.system(), name="c" * 249)
+    assert _create(admin_api, tag="c" * 249).status_code == 201  # alpha:ccc… is 255: it fits
+
+
 def test_create_error_unknown_tag_is_404(admin_api, other_nation):
     assert_error(_create(admin_api, tag="no such tag"), 404, "no such tag")
 

@@ -480,6 +480,7 @@ def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
                         values.to_json(rv),
                         values.to_json(sv),
                         s_ver or Version(0, share.sender_id),
+                        r_ver,
                     )
                 )
                 proposals.append(
@@ -491,6 +492,7 @@ def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
                         values.to_json(sv),
                         values.to_json(rv),
                         r_ver or Version(0, share.receiver_id),
+                        s_ver,
                     )
                 )
             # blank_only: both keep their own value until one side writes.

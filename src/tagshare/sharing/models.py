@@ -181,6 +181,10 @@ class ReviewItem(models.Model):
     current_value = models.JSONField(null=True, blank=True)
     proposed_value = models.JSONField(null=True, blank=True)
     proposed_version = models.JSONField()
+    # The target's version of the field when the item was queued. An initial sync proposes each
+    # side the other's value, so one side's proposal is older than its own value: it may still be
+    # applied (with a fresh version) as long as the target has not been written since.
+    base_version = models.JSONField(null=True, blank=True)
     status = models.CharField(
         max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
     )

@@ -23,6 +23,7 @@ class Proposal:
     current_value: Any
     proposed_value: Any
     proposed_version: Version
+    base_version: Version | None = None  # the target's version of the field now (None: none)
 
 
 def reviews_propose(proposals: Sequence[Proposal]) -> int:
@@ -57,6 +58,7 @@ def reviews_propose(proposals: Sequence[Proposal]) -> int:
             current_value=p.current_value,
             proposed_value=p.proposed_value,
             proposed_version=p.proposed_version.as_json(),
+            base_version=p.base_version.as_json() if p.base_version else None,
         )
     with transaction.atomic():
         if stale:
@@ -94,7 +96,12 @@ def reviews_apply(
     person_ids: Sequence[int] | None = None,
 ) -> dict[str, int]:
     """Write the proposed values into this nation's own profiles, with the proposed version, so
-    both nations then agree. A proposal no longer newer than the profile's value is stale."""
+    both nations then agree. A proposal no longer newer than the profile's value is stale —
+    unless it never was and the profile's value has not changed since it was queued (an initial
+    sync's proposal to the side holding the newer value): then the value is written with a
+    fresh version, newer than both sides', and travels back over the link like any write.
+    Applying an item makes the pair's opposite item (the other side's proposal for the same
+    field, in the same share) stale: the two sides now agree."""
     from tagshare.nations.actors import require_admin
     from tagshare.people.services import person_update
 
@@ -116,6 +123,7 @@ def reviews_apply(
         for item in items:
             by_person.setdefault(item.person_id, []).append(item)
         now = timezone.now()
+        decided: list[ReviewItem] = []
         for person_id, person_items in by_person.items():
             person = people[person_id]  # the locked, current profile: versions compared here hold
             changes: dict[str, Any] = {}
@@ -123,14 +131,18 @@ def reviews_apply(
             for item in person_items:
                 current = Version.from_json(person.field_versions.get(item.field))
                 proposed = _version_of(item)
-                if current is not None and proposed <= current:
-                    item.status = ReviewStatus.STALE
-                    stale += 1
-                else:
+                if current is None or proposed > current:
                     changes[item.field] = item.proposed_value
                     versions[item.field] = proposed
+                elif current == Version.from_json(item.base_version):
+                    changes[item.field] = item.proposed_value  # a fresh version (person_update)
+                else:
+                    item.status = ReviewStatus.STALE
+                    stale += 1
+                if item.status != ReviewStatus.STALE:
                     item.status = ReviewStatus.APPLIED
                     applied += 1
+                    decided.append(item)
                 item.decided_at, item.decided_by = now, actor.user
             if changes:
                 person_update(
@@ -142,7 +154,44 @@ def reviews_apply(
                     kind="review",
                 )
         ReviewItem.objects.bulk_update(items, ["status", "decided_at", "decided_by"])
+        _stale_opposites(decided)
     return {"applied": applied, "stale": stale}
+
+
+def _stale_opposites(applied: Sequence[ReviewItem]) -> None:
+    """The other side's pending proposal for each applied item's pair and field goes stale."""
+    if not applied:
+        return
+    from django.db.models import Q
+
+    from tagshare.sharing.models import LINKED_STATES, ShareLink
+
+    wanted: dict[tuple[int, int], set[str]] = {}
+    for item in applied:
+        wanted.setdefault((item.share_id, item.person_id), set()).add(item.field)
+    partners: set[tuple[int, int, str]] = set()
+    for share_id, sender_id, receiver_id in (
+        ShareLink.objects.filter(
+            share_id__in={share_id for share_id, _ in wanted}, state__in=LINKED_STATES
+        )
+        .filter(
+            Q(sender_person_id__in={pid for _, pid in wanted})
+            | Q(receiver_person_id__in={pid for _, pid in wanted})
+        )
+        .values_list("share_id", "sender_person_id", "receiver_person_id")
+    ):
+        for mine, other in ((sender_id, receiver_id), (receiver_id, sender_id)):
+            if other is not None:
+                partners.update(
+                    (share_id, other, name) for name in wanted.get((share_id, mine), ())
+                )
+    opposite = Q()
+    for share_id, person_id, name in partners:
+        opposite |= Q(share_id=share_id, person_id=person_id, field=name)
+    if partners:
+        ReviewItem.objects.filter(opposite, status=ReviewStatus.PENDING).update(
+            status=ReviewStatus.STALE, decided_at=timezone.now()
+        )
 
 
 def reviews_skip(

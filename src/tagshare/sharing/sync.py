@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from tagshare.idlists import many_ids
 from tagshare.nations.actors import Actor
@@ -74,6 +74,16 @@ def on_person_changed(events: Sequence[OutboxEvent]) -> None:
                 | Q(receiver_person_id__in=many_ids(origins))
             )
             .exclude(receiver_person__isnull=True)
+            # Only while the sender's profile still carries the tag: events are handled grouped
+            # by kind, so a write made just after an untag can come before the untag's event
+            # ends the link — and the pair must sync nothing more once the tag is off (SPEC §7).
+            .filter(
+                Exists(
+                    Tagging.objects.filter(
+                        tag_id=OuterRef("share__tag_id"), person_id=OuterRef("sender_person_id")
+                    )
+                )
+            )
             .values_list("id", "share_id", "sender_person_id", "receiver_person_id")
         )
         # How many live links each profile has in each share: normally one.
@@ -193,6 +203,7 @@ class _Plan:
                 values.to_json(c.existing),
                 values.to_json(c.value),
                 c.version,
+                Version.from_json(c.target.field_versions.get(c.name)),
             )
             for c in self.reviews
             # A proposal older than what this batch writes anyway would be stale at birth.
@@ -308,11 +319,11 @@ def on_tag_removed(events: Sequence[OutboxEvent]) -> None:
         )
         for link in links.select_related("receiver_person"):
             if link.receiver_person is not None:
-                _take_shared_tag_off(share, link.receiver_person)
+                take_shared_tag_off(share, link.receiver_person)
         end_links(links, reason="tag_removed")
 
 
-def _take_shared_tag_off(share: TagShare, person: Person) -> bool:
+def take_shared_tag_off(share: TagShare, person: Person) -> bool:
     """The shared tag leaves a receiving profile (its sender profile was untagged or deleted);
     False when it was not on (a replayed event)."""
     from tagshare.tags.services import tag_remove
@@ -359,7 +370,7 @@ def on_person_deleted(events: Sequence[OutboxEvent]) -> None:
             share=share, receiver_person_id=person.pk, state__in=LINKED_STATES
         ).exists():
             continue  # linked again meanwhile (a merge, a new match): the tag stays
-        if _take_shared_tag_off(share, person):  # reported once: a replay finds it gone
+        if take_shared_tag_off(share, person):  # reported once: a replay finds it gone
             unlinked.append(row)
     unlinked_event(unlinked, reason="profile_deleted")
 

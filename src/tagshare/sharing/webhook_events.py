@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from tagshare.sharing.models import (
     LINKED_STATES,
     LinkState,
+    ReviewItem,
+    ReviewStatus,
     ShareLink,
     ShareStatus,
     Side,
@@ -150,9 +153,24 @@ def end_links(links: QuerySet[ShareLink], *, reason: str, **also: Any) -> int:
             .select_for_update(of=("self",))
             .values_list("share_id", "sender_person_id", "receiver_person_id")
         )
+    _stale_pair_reviews(links)
     count = links.update(state=LinkState.ENDED, **also)
     unlinked_event(ended, reason=reason)
     return count
+
+
+def _stale_pair_reviews(links: QuerySet[ShareLink]) -> None:
+    """An ended link syncs nothing more for its pair (SPEC §7): the pair's pending review items
+    could only copy a value across it, so they go stale, as every item of a stopped share does.
+    Read before the links are ended: `links` may select them by their live state."""
+    pending = ReviewItem.objects.filter(status=ReviewStatus.PENDING)
+    if not pending.exists():  # the usual case, and one cheap query for a million-link stop
+        return
+    ending = links.filter(share_id=OuterRef("share_id"))
+    pending.filter(
+        Exists(ending.filter(sender_person_id=OuterRef("person_id")))
+        | Exists(ending.filter(receiver_person_id=OuterRef("person_id")))
+    ).update(status=ReviewStatus.STALE, decided_at=timezone.now())
 
 
 def unlinked_event(rows: Iterable[tuple[int, int, int | None]], *, reason: str) -> None:
