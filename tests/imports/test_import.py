@@ -3,10 +3,12 @@
 import pytest
 from django.test import override_settings
 
+from tagshare.errors import ValidationFailed
 from tagshare.imports.models import ImportStatus
 from tagshare.outbox.models import OutboxEvent
 from tagshare.people.models import Person, PersonChange
 from tagshare.people.selectors import person_history, person_tags
+from tagshare.tags.models import Tag
 
 
 def _snapshot(nation):
@@ -94,6 +96,68 @@ def test_rows_with_errors_are_listed_by_row_and_the_rest_imported(nation, run_im
     assert Person.objects.filter(nation=nation).count() == 1
 
 
+@pytest.mark.parametrize("nation_has_people", [False, True], ids=["empty-nation", "with-people"])
+def test_a_row_giving_one_email_twice_is_rejected_alone_and_the_rest_imported(
+    nation, make_person, run_import, nation_has_people
+):
+    # Left to the writes, the repeat refused the whole batch: "no one was created".
+    if nation_has_people:
+        make_person(nation, email1="someone@x.org", first_name="Some")
+    job = run_import(
+        nation,
+        "email1,email2,first_name\ngood@x.org,,Good\ntwice@x.org,TWICE@x.org,Twice\n",
+    )
+    assert job.status == ImportStatus.DONE, job.detail
+    assert job.created_count == 1 and job.rejected_count == 1
+    assert job.errors[0]["row"] == 3 and job.errors[0]["field"] == "email2"
+    assert "same email as email1" in job.errors[0]["message"]
+    assert Person.objects.filter(nation=nation, email1="good@x.org").exists()
+
+
+def test_a_row_with_more_cells_than_the_header_is_rejected_not_shifted(nation, run_import):
+    # An unquoted comma ("Smith, Jr.") would shift the values after it into the wrong columns.
+    job = run_import(
+        nation,
+        "email,last_name,first_name\nann@x.org,Smith, Jr.,Ann\nok@x.org,Fine,Ok\n",
+    )
+    assert job.status == ImportStatus.DONE
+    assert job.rejected_count == 1, job.errors
+    assert job.errors[0]["row"] == 2
+    assert "has 4 cells but the header has 3 columns" in job.errors[0]["message"]
+    assert not Person.objects.filter(nation=nation, email1="ann@x.org").exists()
+    assert Person.objects.filter(nation=nation, email1="ok@x.org").exists()
+
+
+def test_empty_cells_beyond_the_header_are_tolerated(nation, run_import):
+    # Spreadsheet programs pad rows with empty cells.
+    job = run_import(nation, "email,first_name\nann@x.org,Ann,, \n")
+    assert (job.created_count, job.rejected_count) == (1, 0), job.errors
+
+
+def test_a_sex_outside_the_choices_names_the_choices(nation, run_import):
+    # "male" under a `gender` column was refused as longer than 1 character.
+    job = run_import(nation, "email,gender\na@x.org,male\n")
+    assert job.rejected_count == 1
+    assert job.errors[0]["message"] == "Sex: must be one of M, F, O"
+
+
+def test_a_control_character_in_a_tag_list_cell_rejects_its_row_only(nation, run_import):
+    # PostgreSQL refuses a NUL: stored, it failed the whole import.
+    job = run_import(nation, b"email,tag_list\ngood@x.org,ok\nnul@x.org,a\x00b\n")
+    assert job.status == ImportStatus.DONE, job.detail
+    assert job.rejected_count == 1 and job.errors[0]["row"] == 3
+    assert job.errors[0]["field"] == "tag_list"
+    assert "control characters" in job.errors[0]["message"]
+    assert Person.objects.filter(nation=nation, email1="good@x.org").exists()
+    assert list(Tag.objects.values_list("name", flat=True)) == ["ok"]
+
+
+def test_a_control_character_in_the_tags_to_add_is_refused_before_importing(nation, run_import):
+    with pytest.raises(ValidationFailed, match="control characters"):
+        run_import(nation, "email\na@x.org\n", tags=["a\x00b"])
+    assert not Tag.objects.exists()
+
+
 def test_a_file_with_unknown_columns_is_rejected_whole(nation, make_person, run_import):
     make_person(nation, email1="a@x.org")
     before = _snapshot(nation)
@@ -123,6 +187,15 @@ def test_a_file_that_is_not_utf8_is_rejected_with_its_line(nation, run_import):
     job = run_import(nation, "email,first_name\na@x.org,Ann\nb@x.org,Andr\xe9\n".encode("latin-1"))
     assert job.status == ImportStatus.REJECTED
     assert "line 3" in job.detail and "UTF-8" in job.detail
+    assert not Person.objects.filter(nation=nation).exists()
+
+
+def test_a_utf16_file_without_a_byte_order_mark_is_called_not_utf8(nation, run_import):
+    # Without a BOM, UTF-16 passes as UTF-8 (NULs between the letters): the report named
+    # unknown columns spelt with NULs instead of saying how to save the file.
+    job = run_import(nation, "email,first_name\na@x.org,Ann\n".encode("utf-16-le"))
+    assert job.status == ImportStatus.REJECTED
+    assert "not UTF-8" in job.detail and "UTF-16" in job.detail, job.detail
     assert not Person.objects.filter(nation=nation).exists()
 
 

@@ -143,3 +143,14 @@ def test_a_renamed_sender_tag_renames_the_shared_tag(shared, sender, receiver):
     assert person_tags(here) == ["north:climate action"]
     share.refresh_from_db()
     assert share.receiver_tag.name == share.shared_tag_name == "north:climate action"
+
+
+def test_a_shared_tag_cannot_be_renamed_past_what_its_copies_can_hold(shared, sender, receiver):
+    # The receiving nation's copy is `north:<tag>`, in a tag name's 255 characters.
+    share, here = shared
+    longest = 255 - len("north:")
+    with pytest.raises(ValidationFailed, match=f"at most {longest} characters"):
+        tag_rename(nation=sender, actor=Actor.system(), tag=share.tag, new_name="c" * (longest + 1))
+    assert person_tags(here) == ["north:climate"]
+    tag_rename(nation=sender, actor=Actor.system(), tag=share.tag, new_name="c" * longest)
+    assert person_tags(here) == ["north:" + "c" * longest]

@@ -76,6 +76,19 @@ def test_local_tag_names_cannot_pose_as_shared_ones(nation, make_person):
         services.tag_apply(nation=nation, actor=Actor.system(), person=person, name="beta:friends")
 
 
+@pytest.mark.parametrize("name", ["a\x00b", "a\x1bb", "a\x7fb", "a\x9bb"])
+def test_tag_names_with_control_characters_are_refused_saying_so(nation, make_person, name):
+    # Invisible in a list of tags, and PostgreSQL refuses a NUL outright.
+    person = make_person(nation)
+    with pytest.raises(ValidationFailed, match="cannot contain control characters"):
+        services.tag_apply(nation=nation, actor=Actor.system(), person=person, name=name)
+    assert not Tag.objects.exists()
+
+
+def test_whitespace_in_tag_names_is_collapsed_not_refused():
+    assert services.clean_tag_name(" phone\tbank\r\n ") == "phone bank"
+
+
 def test_another_nations_user_cannot_tag_our_people(nation, other_admin, make_person):
     person = make_person(nation)
     with pytest.raises(NotFound):

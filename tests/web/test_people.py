@@ -10,6 +10,7 @@ from tagshare.nations.actors import Actor
 from tagshare.people import services
 from tagshare.people.models import Person, PersonChange
 from tagshare.tags import services as tag_services
+from tagshare.tags.models import Tag
 
 
 def _rows(html: str) -> list[str]:
@@ -391,6 +392,19 @@ def test_a_refused_tag_is_a_message(admin_client, ada):
     assert response.status_code == 200
     assert "reserved for tags shared" in response.content.decode()
     assert not ada.taggings.exists()
+
+
+def test_a_tag_name_with_a_control_character_is_refused_with_a_message(admin_client, ada):
+    # Stored, it is invisible in the list of tags (and a NUL is a 500 on PostgreSQL).
+    response = admin_client.post(
+        f"/people/{ada.pk}/tags/",
+        {"name": "a\x1bb"},
+        headers={"Referer": f"http://testserver/people/{ada.pk}/"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "cannot contain control characters" in response.content.decode()
+    assert not Tag.objects.exists()
 
 
 @pytest.mark.parametrize("client_name", ["admin_client", "staff_client"])

@@ -47,6 +47,15 @@ def check_encoding(path: Path) -> None:
     with path.open("rb") as handle:
         line = 1
         carry = b""
+        first = handle.readline(1 << 16)
+        if b"\x00" in first:
+            # UTF-16 without a byte-order mark decodes as UTF-8 (a NUL between letters), and
+            # would be reported as unknown columns named with NULs; no CSV header holds a NUL.
+            raise FileRejected(
+                "The file is not UTF-8 text: its first line has NUL bytes, so it looks like "
+                "UTF-16 ('Unicode text'). Save the file as 'CSV UTF-8' and upload it again."
+            )
+        handle.seek(0)
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             data = carry + chunk
             try:
@@ -142,7 +151,7 @@ def read_rows(path: Path, mapping: dict[int, str]) -> Iterator[Row | RowProblem]
         # Strict: a quote left open at the end of the file is an error, not one last cell
         # holding every line after it (rows that would vanish without a word).
         reader = csv.reader(handle, strict=True)
-        next(reader, None)
+        width = len(next(reader, None) or ())
         number = 1
         while True:
             number += 1  # one spreadsheet row per record, even if a quoted cell spans lines
@@ -167,6 +176,21 @@ def read_rows(path: Path, mapping: dict[int, str]) -> Iterator[Row | RowProblem]
                 continue
             if not any(c.strip() for c in cells):
                 continue  # blank lines are not people
+            if len(cells) > width:
+                # A cell beyond the header is most often an unquoted comma ("Smith, Jr."),
+                # which shifts every value after it: refuse the row rather than import it
+                # shifted. Empty cells past the end (spreadsheets add them) are harmless.
+                used = len(cells)
+                while used > width and not cells[used - 1].strip():
+                    used -= 1
+                if used > width:
+                    yield RowProblem(
+                        number,
+                        "",
+                        f"has {used} cells but the header has {width} columns; quote cells "
+                        'that contain commas ("Smith, Jr.")',
+                    )
+                    continue
             yield parse_cells(number, cells, mapping)
 
 
@@ -194,6 +218,9 @@ def parse_cells(number: int, cells: list[str], mapping: dict[int, str]) -> Row |
         name, message = next(iter(exc.errors.items()))
         more = f" (and {len(exc.errors) - 1} more)" if len(exc.errors) > 1 else ""
         return RowProblem(number, name, message + more)
+    problem = _email_given_twice(number, cleaned)
+    if problem is not None:
+        return problem
     cleaned_tags: list[str] = []
     for tag in tags:
         try:
@@ -216,6 +243,26 @@ def parse_cells(number: int, cells: list[str], mapping: dict[int, str]) -> Row |
             "needs an email, a unique ID, or a first and last name with a birthdate or phone",
         )
     return Row(number, cleaned, cleaned_tags)
+
+
+def _email_given_twice(number: int, row: dict[str, Any]) -> RowProblem | None:
+    """The row's problem if two of its email columns hold one address (in any case). Found
+    here, it rejects the row alone; left to the writes, it would refuse the whole batch."""
+    seen: dict[str, str] = {}
+    for slot in catalog.EMAIL_FIELDS:
+        address = row.get(slot)
+        if not address:
+            continue
+        prior = seen.setdefault(values.normalise_email(address), slot)
+        if prior != slot:
+            return RowProblem(
+                number,
+                slot,
+                f"{catalog.BY_NAME[slot].label}: {address} is the same email as {prior} "
+                f"({row[prior]}) in this row; a profile holds each email once, so leave one of "
+                "the two cells empty",
+            )
+    return None
 
 
 def has_identity(row: dict[str, Any]) -> bool:

@@ -75,6 +75,13 @@ def clean_value(spec: FieldSpec, raw: Value) -> Value:
     text = str(raw).strip()
     if "\x00" in text:
         raise ValueError("contains a NUL character; remove it")
+    if spec.kind is _CHOICE:
+        # Before the length check: "male" is a value outside the choices, and the message
+        # must name them, not the one-character limit they share.
+        text = text.upper()
+        if text not in spec.choices:
+            raise ValueError(f"must be one of {', '.join(spec.choices)}")
+        return text
     if len(text) > spec.max_length:
         raise ValueError(f"is longer than {spec.max_length} characters")
     if spec.kind is _EMAIL:
@@ -90,10 +97,6 @@ def clean_value(spec: FieldSpec, raw: Value) -> Value:
     elif spec.kind is _PHONE:
         if not _PHONE_CHARS.match(text) or not any(c.isdigit() for c in text):
             raise ValueError(f"{text!r} is not a phone number")
-    elif spec.kind is _CHOICE:
-        text = text.upper()
-        if text not in spec.choices:
-            raise ValueError(f"must be one of {', '.join(spec.choices)}")
     elif spec.kind is _URL:
         candidate = text if "://" in text else f"https://{text}"
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -14,6 +16,9 @@ from tagshare.people.models import Person
 from tagshare.tags.models import Tag, Tagging
 
 MAX_TAG_LENGTH = 255
+# Control characters left after whitespace is collapsed (NUL, escape, C1 codes...): invisible in
+# a list of tags, and PostgreSQL refuses NUL outright, which would fail a whole import.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def clean_tag_name(name: str) -> str:
@@ -23,6 +28,13 @@ def clean_tag_name(name: str) -> str:
     if "," in cleaned:
         raise ValidationFailed(
             f"Tag names cannot contain commas ({cleaned!r}): tag lists are comma-separated."
+        )
+    control = _CONTROL.search(cleaned)
+    if control is not None:
+        what = "a NUL" if control.group() == "\x00" else "a control character"
+        raise ValidationFailed(
+            f"Tag names cannot contain control characters ({cleaned!r} has {what}, "
+            f"U+{ord(control.group()):04X}); remove it."
         )
     if len(cleaned) > MAX_TAG_LENGTH:
         raise ValidationFailed(f"A tag name is at most {MAX_TAG_LENGTH} characters.")
@@ -118,6 +130,15 @@ def tag_rename(*, nation: Nation, actor: Actor, tag: Tag, new_name: str) -> Tag:
         )
     if Tag.objects.filter(nation=nation, name=new_name).exclude(pk=tag.pk).exists():
         raise Conflict(f"A tag named {new_name!r} already exists in this nation.")
+    longest = MAX_TAG_LENGTH - len(nation.slug) - 1
+    if len(new_name) > longest and (
+        tag.shares.exists() or Tag.objects.filter(source_tag=tag).exists()
+    ):
+        # Its copies in receiving nations are named `<slug>:<tag>`, in a tag name's length.
+        raise ValidationFailed(
+            f"This tag is shared with other nations, which name it '{nation.slug}:<tag>': a "
+            f"name of at most {longest} characters fits."
+        )
     with transaction.atomic():
         old = tag.name
         tag.name = new_name
