@@ -51,6 +51,18 @@ def test_a_rejected_file_is_an_error_and_imports_nothing(nation, tmp_path):
     assert not Person.objects.exists()
 
 
+def test_export_to_a_path_that_cannot_be_written_says_so_and_leaves_no_partial_file(
+    nation, tmp_path
+):
+    # Both were tracebacks, and a folder in the way left `folder.partial` behind.
+    with pytest.raises(CommandError, match=r"Cannot write .*No such file"):
+        run(f"export {tmp_path / 'no-such-folder' / 'people.csv'} --nation alpha")
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(CommandError, match=r"Cannot write .*folder"):
+        run(f"export {tmp_path / 'folder'} --nation alpha")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder"]
+
+
 def test_duplicates_then_merge(nation, make_person):
     keep = make_person(
         nation, first_name="Kim", last_name="Park", birthdate="1970-01-01", email1="k@x.org"

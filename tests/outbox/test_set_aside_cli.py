@@ -96,3 +96,15 @@ def test_retry_all_and_its_errors(handler):
     assert "Put 2 events back" in run("retry", "--all")
     assert drain.drain_once() == 2
     assert sorted(handler.applied) == [first.pk, second.pk]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [("²", "are numbers; not: ²"), ("9" * 20, f"No set-aside event with id {'9' * 20} ")],
+    ids=["other-digits", "20-digits"],
+)
+def test_retry_with_an_odd_id_is_a_one_line_error(raw, message):
+    # "²" passes isdigit() but not int(); 20 digits overflow SQLite: both were tracebacks.
+    with pytest.raises(CommandError, match=message):
+        run("retry", raw)

@@ -1,4 +1,5 @@
-"""Every panel URL, walked as anonymous and as another nation's admin (ARCHITECTURE rule 5).
+"""Every panel URL, walked as anonymous and as another nation's admin (ARCHITECTURE rule 5),
+and with a NUL character in its input.
 
 Generated from the URL patterns, so a new page is covered the day it is added.
 """
@@ -11,6 +12,10 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern
 
+from tagshare.nations.actors import Actor
+from tagshare.sharing.models import TagShare
+from tagshare.tags import services as tag_services
+from tagshare.tags.models import Tag
 from tagshare.web import urls as web_urls
 
 PUBLIC = {"login/", "logout/"}
@@ -51,5 +56,41 @@ def test_another_nations_admin_gets_404_for_each_person_route(other_admin, ada, 
         assert "Ada" not in response.content.decode()
     # The method the route serves answers 404; the other may be 405. Never a 200 or 3xx.
     assert 404 in statuses and statuses <= {404, 405}
+    ada.refresh_from_db()
+    assert ada.first_name == "Ada" and not ada.taggings.exists()
+
+
+# --- NUL characters: PostgreSQL text cannot hold them -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "method,path,data",
+    [
+        ("get", "/", {"q": "a\x00b"}),
+        ("get", "/", {"tag": "a\x00b"}),
+        ("post", "/people/{person}/tags/remove/", {"name": "volun\x00teers"}),
+        ("post", "/tags/{tag}/share/", {"nations": "be\x00ta"}),
+    ],
+    ids=["search", "tag-filter", "tag-remove", "share-nations"],
+)
+def test_a_nul_in_a_search_or_form_gets_a_page_saying_what_to_fix(
+    nation, other_nation, admin_client, ada, method, path, data
+):
+    """Searched or stored, a NUL was a database error on PostgreSQL: a 500."""
+    tag_services.tag_apply(nation=nation, actor=Actor.system(), person=ada, name="volunteers")
+    tag = Tag.objects.get(nation=nation, name="volunteers")
+    url = path.format(person=ada.pk, tag=tag.pk)
+    response = getattr(admin_client, method)(url, data)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "NUL" in body and "Remove it" in body and 'aria-label="Main"' in body
+    assert ada.taggings.count() == 1 and not TagShare.objects.exists()
+
+
+@pytest.mark.parametrize("route", PANEL_ROUTES)
+def test_every_panel_route_refuses_a_nul_before_its_view_runs(admin_client, ada, route):
+    for method in ("get", "post"):
+        response = getattr(admin_client, method)(_path(route, ada.pk), {"name": "a\x00b"})
+        assert response.status_code == 400, method
     ada.refresh_from_db()
     assert ada.first_name == "Ada" and not ada.taggings.exists()

@@ -66,6 +66,18 @@ def test_wrong_credentials_give_one_message_without_hints(
     assert "pw-secret-123" not in body and "wrong-password" not in body
 
 
+def test_sign_in_with_a_nul_in_a_field_says_what_to_fix(client, admin):
+    # The nation and email are looked up: on PostgreSQL a NUL in them was a 500.
+    response = client.post(
+        "/login/",
+        {"nation": "al\x00pha", "email": "admin@alpha.example", "password": "pw-secret-123"},
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "NUL" in body and "nation" in body and "pw-secret-123" not in body
+    assert "_auth_user_id" not in client.session
+
+
 def test_sign_in_refuses_foreign_next(client, admin):
     response = client.post(
         "/login/",

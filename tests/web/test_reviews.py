@@ -346,6 +346,13 @@ def test_another_nations_item_is_404_and_nothing_changes(world, beta):
     assert _get(world.beta_ann).occupation == "Nurse"
 
 
+@pytest.mark.parametrize("data", [{"ids": ["²"]}, {"shown": "²", "all": "1"}], ids=["ids", "all"])
+@pytest.mark.parametrize("route", ["/reviews/apply/", "/reviews/skip/"])
+def test_an_id_written_with_other_digits_is_not_found(admin, route, data):
+    # "²" passes isdigit() but not int(): it was a 500.
+    assert _client(admin).post(route, data).status_code == 404
+
+
 def test_deciding_again_says_the_changes_were_already_decided(world, beta):
     beta.post("/reviews/skip/", {"ids": [world.occupation.pk]}, follow=True)
     response = beta.post("/reviews/apply/", {"ids": [world.occupation.pk]}, follow=True)

@@ -186,6 +186,12 @@ def test_notifications_list_and_mark_as_read(
     assert "Notifications" not in _text(staff.get("/"))
 
 
+def test_marking_a_notification_with_an_id_of_other_digits_is_not_found(beta_client):
+    # "²" passes isdigit() but not int(): it was a 500.
+    for raw in ("²", "abc", "9" * 19):
+        assert beta_client.post("/notifications/read/", {"id": raw}).status_code == 404, raw
+
+
 # --- role, tenancy, CSRF ---------------------------------------------------------------------
 
 

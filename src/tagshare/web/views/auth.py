@@ -12,6 +12,8 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tagshare.web.guards import refuse_nul
+
 # One message whatever was wrong, so the page does not reveal which nations or emails exist.
 WRONG_CREDENTIALS = (
     "Those sign-in details don't match an account. Check the nation, email and password."
@@ -32,6 +34,10 @@ def _next_url(request: HttpRequest) -> str:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
+    # Not a panel_view (no sign-in needed), but the nation and email are looked up all the same.
+    refused = refuse_nul(request)
+    if refused is not None:
+        return refused
     if request.user.is_authenticated:
         return HttpResponseRedirect(_next_url(request))
     form = {"nation": "", "email": ""}

@@ -39,7 +39,8 @@ def notifications_read(request: PanelRequest) -> HttpResponse:
     require_admin(Actor.for_user(request.user), nation, "mark notifications as read")
     raw = request.POST.get("id", "").strip()
     if raw:
-        if not raw.isdigit() or len(raw) > 18:
+        # isascii: "²" is a digit to isdigit() but not a number to int().
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
             raise NotFound("No such notification.")
         if not notifications_for(nation).filter(pk=int(raw)).exists():
             raise NotFound("No such notification.")

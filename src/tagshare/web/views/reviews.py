@@ -282,7 +282,8 @@ def _ids(raw: list[str]) -> list[int]:
     ids = []
     for text in raw:
         text = text.strip()
-        if not text.isdigit() or len(text) > _MAX_ID_DIGITS or int(text) == 0:
+        # isascii: "²" is a digit to isdigit() but not a number to int().
+        if not (text.isascii() and text.isdigit()) or len(text) > _MAX_ID_DIGITS or int(text) == 0:
             raise NotFound("No such review item.")
         ids.append(int(text))
     return ids

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from tagshare.console.base import TagshareCommand
 from tagshare.imports.export import export_people
@@ -29,7 +30,18 @@ class Command(TagshareCommand):
         path = Path(options["file"])
         # Write beside the target, then rename: a failed export never leaves half a file.
         partial = path.with_name(path.name + ".partial")
-        with partial.open("w", encoding="utf-8", newline="") as out:
-            count = export_people(nation, out, tag=options["tag"])
-        partial.replace(path)
+        try:
+            with partial.open("w", encoding="utf-8", newline="") as out:
+                count = export_people(nation, out, tag=options["tag"])
+            partial.replace(path)
+        except OSError as exc:
+            raise CommandError(
+                f"Cannot write {path}: {exc.strerror or exc}. Give a file path in a folder that "
+                "exists and that you may write to (or '-' for standard output)."
+            ) from exc
+        finally:
+            # Whatever stopped it (no such folder, a folder in the way, a full disk, an unknown
+            # tag), no half file stays behind; a folder named like it is not ours to remove.
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
         self.console().print(f"Exported {count} people to {path}.")

@@ -35,11 +35,14 @@ class Command(TagshareCommand):
             raise CommandError("Give the ids of the events to retry, or --all (not both).")
         ids = None
         if raw_ids:
-            bad = [raw for raw in raw_ids if not raw.isdigit()]
+            # isascii: "²" is a digit to isdigit() but not a number to int().
+            bad = [raw for raw in raw_ids if not (raw.isascii() and raw.isdigit())]
             if bad:
                 raise CommandError(f"Event ids are numbers; not: {', '.join(bad)}.")
             ids = [int(raw) for raw in raw_ids]
-            known = set(outbox_set_aside().filter(pk__in=ids).values_list("pk", flat=True))
+            # An id past the 64-bit column is no event (and an OverflowError to SQLite).
+            lookup = [i for i in ids if i < 2**63]
+            known = set(outbox_set_aside().filter(pk__in=lookup).values_list("pk", flat=True))
             unknown = [str(i) for i in ids if i not in known]
             if unknown:
                 raise CommandError(
