@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from django.http import HttpResponse, HttpResponseRedirect
-from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -45,7 +44,8 @@ def imports_list(request: PanelRequest) -> HttpResponse:
         return _render_list(request, nation)
     limit = max_upload_bytes()
     if _content_length(request) > limit:
-        # Said before Django reads the body, so an oversized file is never written to disk.
+        # From the header: the file in it need not be looked at. (The body itself was read by
+        # the CSRF check and panel_view's, which the panel cannot skip as the API does.)
         return _render_list(
             request,
             nation,
@@ -53,12 +53,7 @@ def imports_list(request: PanelRequest) -> HttpResponse:
             "import each of them.",
             status=413,
         )
-    try:
-        uploads = request.FILES.getlist("file")
-    except MultiPartParserError:
-        return _render_list(
-            request, nation, error="The upload could not be read; try again.", status=400
-        )
+    uploads = request.FILES.getlist("file")  # (a malformed body got panel_view's 400)
     overwrite = request.POST.get("overwrite") == "on"
     tags_text = request.POST.get("tags", "")
     form = {"overwrite": overwrite, "tags": tags_text}
