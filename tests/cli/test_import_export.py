@@ -63,6 +63,16 @@ def test_export_to_a_path_that_cannot_be_written_says_so_and_leaves_no_partial_f
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder"]
 
 
+def test_export_of_an_unknown_tag_says_so_instead_of_writing_an_empty_file(
+    nation, make_person, tmp_path
+):
+    make_person(nation, email1="ada@x.org")
+    target = tmp_path / "out.csv"
+    with pytest.raises(CommandError, match="No tag named 'volunters' in alpha"):
+        run(f"export {target} --nation alpha --tag volunters")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_duplicates_then_merge(nation, make_person):
     keep = make_person(
         nation, first_name="Kim", last_name="Park", birthdate="1970-01-01", email1="k@x.org"

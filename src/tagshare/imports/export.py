@@ -7,10 +7,11 @@ import datetime as dt
 from collections.abc import Callable
 from typing import IO, Any
 
+from tagshare.errors import NotFound
 from tagshare.imports.columns import export_columns
 from tagshare.nations.models import Nation
 from tagshare.people.models import Person
-from tagshare.tags.models import Tagging
+from tagshare.tags.models import Tag, Tagging
 
 CHUNK = 2000
 
@@ -37,6 +38,9 @@ def export_people(
     Tags shared in by other nations are left out of `tags`: they are the sender's, and no import
     may add them (SPEC §3).
     """
+    if tag and not Tag.objects.filter(nation=nation, name=tag).exists():
+        # An empty file would look like a tag nobody carries: say the name is wrong instead.
+        raise NotFound(f"No tag named {tag!r} in {nation.slug}; check the spelling.")
     columns = export_columns()
     stored = [c for c in columns if c not in ("id", "tags")]
     writer = csv.writer(out)
