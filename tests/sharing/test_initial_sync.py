@@ -6,10 +6,7 @@ from tagshare.people.models import Person
 from tagshare.people.selectors import person_history, person_tags
 from tagshare.sharing.models import LinkState, ReviewItem, ShareLink
 from tagshare.sharing.selectors import share_counts, share_taggings_count
-
-
-def _get(p):
-    return Person.objects.get(pk=p.pk)
+from tests.sharing.helpers import fresh as _get
 
 
 def test_matched_profiles_are_linked_and_get_the_shared_tag(

@@ -2,18 +2,10 @@
 
 from tagshare.nations.actors import Actor
 from tagshare.outbox.drain import drain_until_idle
-from tagshare.people.models import Person
-from tagshare.people.services import person_update
 from tagshare.sharing.models import ReviewItem
 from tagshare.sharing.reviews import reviews_apply
-
-
-def _get(p):
-    return Person.objects.get(pk=p.pk)
-
-
-def _write(person, **changes):
-    person_update(nation=person.nation, actor=Actor.system(), person=_get(person), changes=changes)
+from tests.sharing.helpers import fresh as _get
+from tests.sharing.helpers import local_write as _write
 
 
 def test_an_initial_sync_review_item_can_be_applied_by_the_side_holding_the_newer_value(

@@ -3,18 +3,11 @@
 from tagshare.nations.actors import Actor
 from tagshare.outbox.drain import drain_until_idle
 from tagshare.people.models import Person
-from tagshare.people.services import person_update
 from tagshare.sharing.models import LinkState, ReviewItem, ShareLink
 from tagshare.sharing.reviews import reviews_apply
 from tagshare.tags.services import tag_remove
-
-
-def _get(p):
-    return Person.objects.get(pk=p.pk)
-
-
-def _write(person, **changes):
-    person_update(nation=person.nation, actor=Actor.system(), person=_get(person), changes=changes)
+from tests.sharing.helpers import fresh as _get
+from tests.sharing.helpers import local_write as _write
 
 
 def test_untagging_in_the_sender_leaves_no_pending_review_item_for_the_ended_pair(

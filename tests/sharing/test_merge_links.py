@@ -5,18 +5,10 @@ from __future__ import annotations
 from tagshare.nations.actors import Actor
 from tagshare.outbox.drain import drain_until_idle
 from tagshare.people.merge import person_merge
-from tagshare.people.models import Person
 from tagshare.people.selectors import person_tags
-from tagshare.people.services import person_update
 from tagshare.sharing.models import LinkState, ShareLink
-
-
-def _get(p):
-    return Person.objects.get(pk=p.pk)
-
-
-def _write(person, **changes):
-    person_update(nation=person.nation, actor=Actor.system(), person=_get(person), changes=changes)
+from tests.sharing.helpers import fresh as _get
+from tests.sharing.helpers import local_write as _write
 
 
 def _share_then_merge(share_and_accept, nation, *, keep, other):

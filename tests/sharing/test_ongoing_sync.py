@@ -9,18 +9,12 @@ from tagshare.outbox.models import OutboxEvent
 from tagshare.people import catalog, values
 from tagshare.people.models import Person
 from tagshare.people.selectors import person_history, person_tags
-from tagshare.people.services import person_delete, person_update
+from tagshare.people.services import person_delete
 from tagshare.sharing.models import LinkState, ReviewItem, ShareLink
 from tagshare.sharing.reviews import reviews_apply, reviews_skip
 from tagshare.tags.services import tag_apply, tag_remove
-
-
-def _get(p):
-    return Person.objects.get(pk=p.pk)
-
-
-def _write(person, **changes):
-    person_update(nation=person.nation, actor=Actor.system(), person=_get(person), changes=changes)
+from tests.sharing.helpers import fresh as _get
+from tests.sharing.helpers import local_write as _write
 
 
 def _pair(receiver, tagged, make_person, share_and_accept, option="accept_all", **extra):
