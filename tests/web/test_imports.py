@@ -216,3 +216,46 @@ def test_the_embedded_runner_thread_runs_an_upload_to_the_end(admin_client, nati
     job = ImportJob.objects.get(nation=nation)
     assert job.status == ImportStatus.DONE
     assert Person.objects.filter(nation=nation).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)  # outside a transaction, as the runner's thread is
+def test_a_moment_of_lock_on_the_job_row_does_not_leave_the_job_running(
+    admin_client, nation, monkeypatch
+):
+    # SQLite answers "locked" at once when another connection of a shared cache reads the row
+    # (the job's page, polled while the job starts): the runner must try again, not give up.
+    from django.db import OperationalError
+
+    from tagshare.imports import services
+
+    monkeypatch.setattr(services.time, "sleep", lambda seconds: None)
+    real_save = ImportJob.save
+    failures = iter([True, True])
+
+    def flaky_save(self, *args, **kwargs):
+        if next(failures, False):
+            raise OperationalError("database table is locked: imports_importjob")
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(runner.embedded_runner, "wake", lambda: None)  # run here, below
+    _upload(admin_client, GOOD)
+    monkeypatch.setattr(ImportJob, "save", flaky_save)
+    assert runner.run_queued() == 1
+    job = ImportJob.objects.get(nation=nation)
+    assert job.status == ImportStatus.DONE and job.created_count == 2
+
+
+def test_a_job_that_cannot_be_run_is_marked_failed_not_left_running(
+    admin_client, nation, monkeypatch
+):
+    def broken(job, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(runner, "import_run", broken)
+    _upload(admin_client, GOOD)
+    with pytest.raises(RuntimeError):
+        runner.run_queued()
+    job = ImportJob.objects.get(nation=nation)
+    assert job.status == ImportStatus.FAILED and "Upload the file again" in job.detail
+    page = admin_client.get(f"/imports/{job.pk}/").content.decode()
+    assert "The import stopped." in page and "hx-trigger" not in page

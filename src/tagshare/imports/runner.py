@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -62,6 +63,17 @@ def run_claimed(job: ImportJob) -> ImportJob:
     report("reading", 0, 0)
     try:
         return import_run(job, progress=report)
+    except Exception:
+        # import_run records its own failures; this is one it could not record (the database
+        # gone). Said on the row if the row can be written, so the job does not stay "running".
+        logger.exception("import %s could not be run", job.pk)
+        ImportJob.objects.filter(pk=job.pk, status=ImportStatus.RUNNING).update(
+            status=ImportStatus.FAILED,
+            detail="Nothing was imported: an unexpected error (logged). Upload the file again.",
+            finished_at=timezone.now(),
+            phase="",
+        )
+        raise
     finally:
         progress_clear(job.pk)
 
@@ -88,23 +100,30 @@ class EmbeddedRunner:
                 self._thread.start()
 
     def _loop(self) -> None:
+        failures = 0
         try:
-            if not self._resumed:
-                self._resumed = True
-                resume_interrupted()
             while True:
                 self._wake.clear()
-                run_queued()
-                # Nothing queued: the thread ends after a short wait; a later wake starts a new one.
+                try:
+                    if not self._resumed:
+                        resume_interrupted()
+                        self._resumed = True
+                    run_queued()
+                    failures = 0
+                except Exception:  # a locked or lost database: logged, and tried again
+                    failures += 1
+                    logger.exception("the import runner failed (attempt %s)", failures)
+                    connection.close()
+                    if failures < 5:
+                        time.sleep(failures)
+                        continue
+                # Nothing queued (or it kept failing): the thread ends after a short wait; a
+                # later wake starts a new one.
                 if not self._wake.wait(self.IDLE_SECONDS):
                     with self._lock:
                         if not self._wake.is_set():
                             self._thread = None
                             return
-        except Exception:  # logged; the next wake starts a fresh thread
-            logger.exception("the import runner stopped")
-            with self._lock:
-                self._thread = None
         finally:
             connection.close()  # this thread's own connection
 

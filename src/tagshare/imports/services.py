@@ -10,6 +10,7 @@ import heapq
 import logging
 import pickle
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from tagshare import gcpause
@@ -207,10 +208,24 @@ def import_run(
     )
 
 
+SAVE_ATTEMPTS = 8
+
+
 def _save(job: ImportJob, **changes: Any) -> ImportJob:
+    """Write the job row, trying again while the table is briefly locked: the row is what the
+    user watches, and a failed write here would leave it saying "running" for ever — or, after
+    the import committed, hide that it did. (SQLite answers "locked" at once, without waiting,
+    when another connection of a shared cache is reading the row, as the job's page does.)"""
     for key, value in changes.items():
         setattr(job, key, value)
-    job.save()
+    for attempt in range(SAVE_ATTEMPTS):
+        try:
+            job.save()
+            return job
+        except OperationalError:
+            if attempt == SAVE_ATTEMPTS - 1 or connection.in_atomic_block:
+                raise
+            time.sleep(0.05 * 2**attempt)  # 0.05 … 3.2 s, 6.35 s in all
     return job
 
 
