@@ -22,6 +22,7 @@ from tagshare.imports.uploads import (
     DEFAULT_MAX_UPLOAD_BYTES,
     UploadTooLarge,
     check_size,
+    declared_length,
     local_path,
     max_upload_bytes,
     size_text,
@@ -35,8 +36,6 @@ _BIGINT = 2**63 - 1
 FORM_FIELDS = ("overwrite", "tags")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
-_mib = size_text
-
 
 _UPLOAD_DOC: dict[str, Any] = {
     "requestBody": {
@@ -113,7 +112,7 @@ def job_json(job: ImportJob) -> dict[str, Any]:
     summary="Import a CSV file of people",
     description=(
         "Send `multipart/form-data` with the CSV in a `file` field (at most "
-        f"{_mib(DEFAULT_MAX_UPLOAD_BYTES)}), and optionally `overwrite` and `tags`. Each row is "
+        f"{size_text(DEFAULT_MAX_UPLOAD_BYTES)}), and optionally `overwrite` and `tags`. Each row is "
         "matched like PUT /people/push (SPEC §4): a match is updated, no match creates a "
         "profile, an ambiguous row is listed and left alone. Every row needs an email, a unique "
         "ID, or a first and last name with a birthdate or phone.\n\n"
@@ -127,10 +126,10 @@ def job_json(job: ImportJob) -> dict[str, Any]:
 def imports_create(request: HttpRequest) -> Status[dict[str, Any]]:
     c = caller(request)
     limit = max_upload_bytes()
-    if _content_length(request) > limit:
+    if declared_length(request) > limit:
         # Refused before Django reads the body, so an oversized file is never written to disk.
         raise UploadTooLarge(
-            f"The upload is larger than {_mib(limit)}. Split the file into smaller files and "
+            f"The upload is larger than {size_text(limit)}. Split the file into smaller files and "
             "import each of them."
         )
     upload, overwrite, tags = _read_form(request)
@@ -169,13 +168,6 @@ def imports_show(request: HttpRequest, import_id: int) -> dict[str, Any]:
     if not 0 < import_id <= _BIGINT:
         raise NotFound(f"Import {import_id} not found.")
     return job_json(access_import_by_id(c.nation, import_id))
-
-
-def _content_length(request: HttpRequest) -> int:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0
 
 
 def _read_form(request: HttpRequest) -> tuple[UploadedFile, bool, list[str]]:

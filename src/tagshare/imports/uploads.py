@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.http import HttpRequest
 
 from tagshare.errors import DomainError
 
@@ -26,6 +27,14 @@ def max_upload_bytes() -> int:
 
 def size_text(size: int) -> str:
     return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size} bytes"
+
+
+def declared_length(request: HttpRequest) -> int:
+    """The body's length as its header declares it (0 when absent or not a number)."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
 
 
 def check_size(upload: UploadedFile) -> None:

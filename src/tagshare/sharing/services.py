@@ -34,7 +34,7 @@ from tagshare.sharing.models import (
 from tagshare.sharing.notifications import notify
 from tagshare.sharing.webhook_events import end_links
 from tagshare.tags.models import Tag, Tagging
-from tagshare.tags.services import MAX_TAG_LENGTH
+from tagshare.tags.services import MAX_TAG_LENGTH, shared_name_room
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def share_create(
         raise ValidationFailed(
             f"{tag.name!r} is shared with you by another nation; a nation can share only its own tags."
         )
-    check_shared_name_fits(nation.slug, tag.name)
+    _check_shared_name_fits(nation.slug, tag.name)
     chosen = _clean_settings(sync_data, optional_fields, create_profiles)
     slugs = _parse_slugs(nations)
     receivers: list[Nation] = []
@@ -126,11 +126,11 @@ def share_create(
     return shares
 
 
-def check_shared_name_fits(sender_slug: str, tag_name: str) -> None:
+def _check_shared_name_fits(sender_slug: str, tag_name: str) -> None:
     """The receiving nation's copy is named `<sender slug>:<tag>` (SPEC §3), and a tag name has
     at most MAX_TAG_LENGTH characters: a share whose copy could not be stored is refused here,
     not left pending for an accept that must fail."""
-    longest = MAX_TAG_LENGTH - len(sender_slug) - 1
+    longest = shared_name_room(sender_slug)
     if len(tag_name) > longest:
         raise ValidationFailed(
             f"The tag's name is too long to share: receiving nations name it "

@@ -21,6 +21,12 @@ MAX_TAG_LENGTH = 255
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+def shared_name_room(sender_slug: str) -> int:
+    """The longest tag name a nation can share: receiving nations name their copy
+    `<sender slug>:<tag>`, which must fit in MAX_TAG_LENGTH characters too (SPEC §3)."""
+    return MAX_TAG_LENGTH - len(sender_slug) - 1
+
+
 def clean_tag_name(name: str) -> str:
     cleaned = " ".join(str(name).split())
     if not cleaned:
@@ -130,7 +136,7 @@ def tag_rename(*, nation: Nation, actor: Actor, tag: Tag, new_name: str) -> Tag:
         )
     if Tag.objects.filter(nation=nation, name=new_name).exclude(pk=tag.pk).exists():
         raise Conflict(f"A tag named {new_name!r} already exists in this nation.")
-    longest = MAX_TAG_LENGTH - len(nation.slug) - 1
+    longest = shared_name_room(nation.slug)
     if len(new_name) > longest and (
         tag.shares.exists() or Tag.objects.filter(source_tag=tag).exists()
     ):

@@ -23,6 +23,7 @@ from tagshare.imports.runner import import_enqueue
 from tagshare.imports.services import access_import_by_id, import_create
 from tagshare.imports.uploads import (
     check_size,
+    declared_length,
     local_path,
     max_upload_bytes,
     size_text,
@@ -43,7 +44,7 @@ def imports_list(request: PanelRequest) -> HttpResponse:
     if request.method == "GET":
         return _render_list(request, nation)
     limit = max_upload_bytes()
-    if _content_length(request) > limit:
+    if declared_length(request) > limit:
         # From the header: the file in it need not be looked at. (The body itself was read by
         # the CSRF check and panel_view's, which the panel cannot skip as the API does.)
         return _render_list(
@@ -62,7 +63,6 @@ def imports_list(request: PanelRequest) -> HttpResponse:
         return _render_list(request, nation, error=message, form=form, status=422)
     upload = uploads[0]
     tags = [t.strip() for t in tags_text.split(",") if t.strip()]
-    assert request.user.nation_id == nation.pk
     try:
         check_size(upload)
         with tempfile.TemporaryDirectory(prefix="tagshare-upload-") as folder:
@@ -126,13 +126,4 @@ def _job_context(job: ImportJob) -> dict[str, Any]:
         "running": running,
         "progress": progress,
         "percent": percent,
-        "shown_errors": len(job.errors),
-        "shown_ambiguous": len(job.ambiguous),
     }
-
-
-def _content_length(request: PanelRequest) -> int:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0
