@@ -159,24 +159,29 @@ def reviews_apply(
 
 
 def _stale_opposites(applied: Sequence[ReviewItem]) -> None:
-    """The other side's pending proposal for each applied item's pair and field goes stale."""
+    """The other side's pending proposal for each applied item's pair and field goes stale.
+
+    A fixed number of queries however many items were applied ("apply all" may be thousands):
+    the links and the candidates are read by id lists, and the exact (share, profile, field)
+    triples are picked in Python rather than spelled out as one OR per item in SQL."""
     if not applied:
         return
     from django.db.models import Q
 
+    from tagshare.idlists import many_ids
     from tagshare.sharing.models import LINKED_STATES, ShareLink
 
     wanted: dict[tuple[int, int], set[str]] = {}
     for item in applied:
         wanted.setdefault((item.share_id, item.person_id), set()).add(item.field)
+    people = {pid for _, pid in wanted}
     partners: set[tuple[int, int, str]] = set()
     for share_id, sender_id, receiver_id in (
         ShareLink.objects.filter(
             share_id__in={share_id for share_id, _ in wanted}, state__in=LINKED_STATES
         )
         .filter(
-            Q(sender_person_id__in={pid for _, pid in wanted})
-            | Q(receiver_person_id__in={pid for _, pid in wanted})
+            Q(sender_person_id__in=many_ids(people)) | Q(receiver_person_id__in=many_ids(people))
         )
         .values_list("share_id", "sender_person_id", "receiver_person_id")
     ):
@@ -185,11 +190,18 @@ def _stale_opposites(applied: Sequence[ReviewItem]) -> None:
                 partners.update(
                     (share_id, other, name) for name in wanted.get((share_id, mine), ())
                 )
-    opposite = Q()
-    for share_id, person_id, name in partners:
-        opposite |= Q(share_id=share_id, person_id=person_id, field=name)
-    if partners:
-        ReviewItem.objects.filter(opposite, status=ReviewStatus.PENDING).update(
+    if not partners:
+        return
+    stale = [
+        pk
+        for pk, share_id, person_id, name in ReviewItem.objects.filter(
+            status=ReviewStatus.PENDING,
+            person_id__in=many_ids({person_id for _, person_id, _ in partners}),
+        ).values_list("pk", "share_id", "person_id", "field")
+        if (share_id, person_id, name) in partners
+    ]
+    if stale:
+        ReviewItem.objects.filter(pk__in=many_ids(stale)).update(
             status=ReviewStatus.STALE, decided_at=timezone.now()
         )
 
