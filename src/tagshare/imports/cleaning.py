@@ -9,7 +9,8 @@ may not start multiprocessing children; a plain subprocess they may.
 
 The child writes frames to a pipe of their own (not stdout, where anything that prints, from a
 library to a profiler, would corrupt them), each a kind byte, a 4-byte length and a pickle:
-- `P`: the chunk's problems, [(row number, field, message), ...];
+- `P`: the chunk's problems, [(row number, field, message), ...], a row repeating an earlier
+  valid row's email or unique ID among them;
 - `R`: the chunk's valid rows, [(row number, values, tags), ...], values carrying MATCH_KEYS;
   the parent keeps these bytes as they are for its spool (`services._Spool`).
 A chunk covers consecutive rows of the file; its `P` frame comes before its `R` frame.
@@ -76,10 +77,27 @@ def _chunks(path: Path, mapping: dict[int, str], region: str) -> Generator[Chunk
     from tagshare.people.bulk import MATCH_KEYS
 
     chunk = Chunk()
+    # Every email and unique ID of the file's valid rows so far -> the row that holds it. Here
+    # rather than in the importing process: the file passes through here in order, and on a big
+    # file this is a core of its own.
+    seen: dict[tuple[str, ...], int] = {}
     for item in reader.read_rows(path, mapping):
         if isinstance(item, reader.RowProblem):
             chunk.problems.append((item.number, item.field, item.message))
+            continue
+        keys = row_keys(item.values)
+        repeat = next((key for key in keys if key in seen), None)
+        if repeat is not None:
+            chunk.problems.append(
+                (
+                    item.number,
+                    repeat[0],
+                    f"has the same {repeat[0]} as row {seen[repeat]} ({repeat[1]})",
+                )
+            )
         else:
+            for key in keys:
+                seen[key] = item.number
             item.values[MATCH_KEYS] = match_keys(item.values, region)
             chunk.rows.append((item.number, item.values, item.tags))
         if len(chunk.rows) + len(chunk.problems) >= CHUNK:
@@ -87,6 +105,27 @@ def _chunks(path: Path, mapping: dict[int, str], region: str) -> Generator[Chunk
             chunk = Chunk()
     if chunk.rows or chunk.problems:
         yield chunk
+
+
+def row_keys(row: dict[str, Any]) -> list[tuple[str, ...]]:
+    """The keys no two rows of one file may share: each email (normalised), and each unique ID
+    with the parts of the registered address it is unique within (SPEC §8)."""
+    from tagshare.people import catalog, values
+
+    keys: list[tuple[str, ...]] = []
+    for name in catalog.EMAIL_FIELDS:
+        if row.get(name):
+            keys.append(("email", values.normalise_email(row[name])))
+    if catalog.UNIQUE_ID_SET.isdisjoint(row):
+        return keys
+    for name in catalog.UNIQUE_IDS:
+        if row.get(name):
+            registered = row.get("registered_address") or {}
+            scope = tuple(
+                registered.get(c.split("_", 1)[1], "") for c in catalog.get(name).unique_with
+            )
+            keys.append((name, str(row[name]), *scope))
+    return keys
 
 
 def _from_child(path: Path, mapping: dict[int, str], region: str) -> Generator[Chunk, None, None]:

@@ -233,32 +233,27 @@ class _Spool:
     """Valid rows, cleaned once, kept on disk for the later sweeps: memory stays flat.
 
     Rows are pickled a thousand at a time: one pickle call per row cost more than the rows.
-    A chunk cleaned in the child process is kept as the bytes it came in, repeats and all;
-    the rows that were not staged (`unstaged`) are skipped when the spool is read.
+    A chunk cleaned in the child process is kept as the bytes it came in: every row of it is
+    valid (problems, repeats among them, come apart from the rows).
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._out: Any = None
-        self.unstaged: set[int] = set()
 
-    def add_chunk(self, chunk: cleaning.Chunk, staged: list[cleaning.SpooledRow]) -> None:
+    def add_chunk(self, chunk: cleaning.Chunk) -> None:
         if self._out is None:
             self._out = self.path.open("wb")
         if chunk.spooled is not None:
-            if len(staged) != len(chunk.rows):
-                kept = {number for number, _, _ in staged}
-                self.unstaged.update(n for n, _, _ in chunk.rows if n not in kept)
             self._out.write(chunk.spooled)
-        elif staged:
-            pickle.dump(staged, self._out, pickle.HIGHEST_PROTOCOL)
+        elif chunk.rows:
+            pickle.dump(chunk.rows, self._out, pickle.HIGHEST_PROTOCOL)
 
     def rows(self) -> Iterator[reader.Row]:
         if self._out is not None:
             self._out.close()
         if not self.path.exists():
             return
-        unstaged = self.unstaged
         with self.path.open("rb") as handle:
             while True:
                 try:
@@ -266,8 +261,7 @@ class _Spool:
                 except EOFError:
                     return
                 for number, values_, tags in chunk:
-                    if number not in unstaged:
-                        yield reader.Row(number, values_, tags)
+                    yield reader.Row(number, values_, tags)
 
     def discard(self) -> None:
         if self._out is not None:
@@ -285,17 +279,16 @@ def _valid_rows(
     phase: str,
 ) -> Generator[tuple[int, dict[str, Any], list[str]], None, None]:
     """(row number, values, tags) of the rows that pass validation and are not repeats of an
-    earlier row's email or unique ID; the spool (if any) keeps them for later sweeps.
+    earlier row's email or unique ID (`cleaning` turns those into problems); the spool (if
+    any) keeps them for later sweeps.
 
     Each row carries its match keys (MATCH_KEYS), computed once when it is cleaned: staging
     reads them, and so does the bulk path when the row becomes a new person. A big file is
     cleaned in a second process (`cleaning`) while this one stages what is already cleaned.
     """
     in_child = path.stat().st_size >= settings.IMPORT_CLEANING_PROCESS_BYTES
-    seen: dict[tuple[str, ...], int] = {}
     with closing(cleaning.cleaned_chunks(path, mapping, region, in_child=in_child)) as chunks:
         for chunk in chunks:
-            staged: list[cleaning.SpooledRow] = []
             for item in _in_file_order(chunk):
                 tally.total += 1
                 if tally.total % 10_000 == 0:
@@ -304,50 +297,14 @@ def _valid_rows(
                 if not isinstance(row, dict):  # a problem: (number, field, message)
                     tally.reject(number, row, item[2])
                     continue
-                repeat = _repeat_of(row, seen)
-                if repeat is not None:
-                    key, earlier = repeat
-                    tally.reject(
-                        number, key[0], f"has the same {key[0]} as row {earlier} ({key[1]})"
-                    )
-                    continue
-                for key in _row_keys(row):
-                    seen[key] = number
-                staged.append((number, row, item[2]))
                 yield number, row, item[2]
             if spool is not None:
-                spool.add_chunk(chunk, staged)
+                spool.add_chunk(chunk)
 
 
 def _in_file_order(chunk: cleaning.Chunk) -> Iterator[tuple[Any, ...]]:
     """A chunk's valid rows and problems merged back into the file's row order."""
     return heapq.merge(chunk.rows, chunk.problems, key=itemgetter(0))
-
-
-def _row_keys(row: dict[str, Any]) -> list[tuple[str, ...]]:
-    keys: list[tuple[str, ...]] = []
-    for name in catalog.EMAIL_FIELDS:
-        if row.get(name):
-            keys.append(("email", values.normalise_email(row[name])))
-    if catalog.UNIQUE_ID_SET.isdisjoint(row):
-        return keys
-    for name in catalog.UNIQUE_IDS:
-        if row.get(name):
-            registered = row.get("registered_address") or {}
-            scope = tuple(
-                registered.get(c.split("_", 1)[1], "") for c in catalog.get(name).unique_with
-            )
-            keys.append((name, str(row[name]), *scope))
-    return keys
-
-
-def _repeat_of(
-    row: dict[str, Any], seen: dict[tuple[str, ...], int]
-) -> tuple[tuple[str, ...], int] | None:
-    for key in _row_keys(row):
-        if key in seen:
-            return key, seen[key]
-    return None
 
 
 def _read_ambiguous(run: Any) -> tuple[list[dict[str, Any]], int]:
