@@ -1,4 +1,4 @@
-"""Writing many rows fast: COPY on PostgreSQL, executemany on SQLite, ids allocated up front.
+"""Writing many rows fast: COPY on PostgreSQL, multi-row INSERTs on SQLite, ids allocated up front.
 
 The bulk paths (people.bulk, matching staging) build plain row tuples in Python and hand them
 here, so the per-row cost is building a tuple, not an ORM object.
@@ -6,15 +6,20 @@ here, so the per-row cost is building a tuple, not an ORM object.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.db import connection, models
+
+from tagshare.copytext import copy_text, row_picker
 
 
 @dataclass(frozen=True)
@@ -103,15 +108,12 @@ class PostgresStore:
         shapes: Sequence[tuple[int, ...]] | None = None,
         defaults: Sequence[Any] | None = None,
     ) -> Prepared:
-        # `shapes` are SQLite's concern: COPY parses an empty field for next to nothing.
-        formatter = _copy_formatter()
-        data = bytearray()
-        count = 0
-        for row in rows:
-            data += formatter.write_row(row)
-            count += 1
-        data += formatter.end()
-        return Prepared(bytes(data), count)
+        """The rows as COPY text (copytext.py). With `shapes` (per row, the indexes of the
+        columns it may hold other than their `defaults`), the columns no row binds are
+        formatted once: a profile sets a dozen of its hundred-odd columns, and formatting all
+        of them row by row was a fifth of a bulk import's main thread."""
+        listed = rows if isinstance(rows, list) else list(rows)
+        return Prepared(copy_text(listed, shapes, defaults), len(listed))
 
     def insert(self, table: Table, rows: Iterable[Sequence[Any]] | Prepared) -> None:
         if not rows:
@@ -149,42 +151,44 @@ class PostgresStore:
         through Django (an execute wrapper), and other stores' COPYs. The connection's own
         lock makes the two threads take turns on the wire; the waiting keeps the order.
         """
-        # One sender per connection: inside another store's, this one writes directly (after
-        # waiting for the other's queue, like anything else on the connection).
-        if getattr(_ACTIVE, "sender", None) is not None or connection.vendor != "postgresql":
+        if connection.vendor != "postgresql":
             yield
             return
-        connection.ensure_connection()
-        sender = _BackgroundCopy(connection.connection)
-        self._sender = sender
-        _ACTIVE.sender = sender
-        try:
-            with connection.execute_wrapper(sender.wrapper):
-                yield
-        except BaseException:
-            sender.close(raise_error=False)  # the caller's error is the one to report
-            raise
-        else:
-            sender.close(raise_error=True)
-        finally:
-            self._sender = None
-            _ACTIVE.sender = None
+        with _sending_in_background(self, _copy_write):
+            yield
 
 
-def _copy_formatter() -> Any:
-    """psycopg's own COPY text formatting, with no connection behind it.
+@contextmanager
+def _sending_in_background(
+    store: PostgresStore | SQLiteStore, write: Callable[[Any, str, Any], None]
+) -> Iterator[None]:
+    """A store's `in_background`: its inserts go to a thread that runs `write(raw connection,
+    sql, prepared data)`; Django's queries on the connection wait for what is queued."""
+    # One sender per connection: inside another store's, this one writes directly (after
+    # waiting for the other's queue, like anything else on the connection).
+    if getattr(_ACTIVE, "sender", None) is not None:
+        yield
+        return
+    connection.ensure_connection()
+    sender = _BackgroundCopy(connection.connection, write)
+    store._sender = sender
+    _ACTIVE.sender = sender
+    try:
+        with connection.execute_wrapper(sender.wrapper):
+            yield
+    except BaseException:
+        sender.close(raise_error=False)  # the caller's error is the one to report
+        raise
+    else:
+        sender.close(raise_error=True)
+    finally:
+        store._sender = None
+        _ACTIVE.sender = None
 
-    Formatting runs on the caller's thread while the background thread uses the connection,
-    and libpq is not safe for two threads at once: a formatter made from the connection would
-    read its parameters (the client encoding) from the live connection object. The rows the
-    bulk paths write hold plain values (text, numbers, booleans, dates, JSON already as text)
-    that the default adapters format exactly as the connection's do, in UTF-8, which is what
-    Django's connections use; a test checks the two agree.
-    """
-    from psycopg._copy_base import TextFormatter
-    from psycopg.adapt import Transformer
 
-    return TextFormatter(Transformer(), encoding="utf-8")
+def _copy_write(raw: Any, sql: str, data: bytes) -> None:
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:
+        copy.write(data)
 
 
 def _literal(value: Any) -> str:
@@ -196,8 +200,9 @@ def _literal(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        # Quoted for SQL, and % doubled: Django's SQLite cursor reads %s as a placeholder.
-        return "'" + value.replace("'", "''").replace("%", "%%") + "'"
+        # Quoted for SQL. (SQLiteStore runs its statements on the raw connection, so a % is
+        # just a %, not the start of a Django placeholder.)
+        return "'" + value.replace("'", "''") + "'"
     raise TypeError(f"no literal for a default of type {type(value).__name__}; bind the column")
 
 
@@ -305,19 +310,21 @@ QUEUED = 8  # COPYs waiting for the background thread: two batches of people_bul
 
 
 class _BackgroundCopy:
-    """One thread that COPYs already formatted rows, in order, on the caller's connection
-    (so inside the caller's transaction). The first error stops it; `drain` raises it."""
+    """One thread that writes already prepared rows, in order, on the caller's connection (so
+    inside the caller's transaction): `write(raw, sql, data)`, a COPY by default. The first
+    error stops it; `drain` raises it."""
 
-    def __init__(self, raw: Any) -> None:
+    def __init__(self, raw: Any, write: Callable[[Any, str, Any], None] | None = None) -> None:
         self._raw = raw
+        self._write = write or _copy_write
         # Bounded: a caller that formats faster than the server stores waits here, rather
         # than holding every formatted batch of a million rows in memory.
-        self._jobs: queue.Queue[tuple[str, bytes] | None] = queue.Queue(maxsize=QUEUED)
+        self._jobs: queue.Queue[tuple[str, Any] | None] = queue.Queue(maxsize=QUEUED)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="background-copy", daemon=True)
         self._thread.start()
 
-    def submit(self, sql: str, data: bytes) -> None:
+    def submit(self, sql: str, data: Any) -> None:
         self._raise()
         self._jobs.put((sql, data))
 
@@ -352,9 +359,7 @@ class _BackgroundCopy:
                 if job is None:
                     return
                 if self._error is None:  # after an error the transaction is lost anyway
-                    sql, data = job
-                    with self._raw.cursor() as cursor, cursor.copy(sql) as copy:
-                        copy.write(data)
+                    self._write(self._raw, *job)
             except BaseException as exc:  # raised on the caller's thread by drain()
                 self._error = exc
             finally:
@@ -362,6 +367,10 @@ class _BackgroundCopy:
 
 
 class SQLiteStore:
+    def __init__(self) -> None:
+        self._sender: _BackgroundCopy | None = None
+        self._parameters: int | None = None  # SQLite's limit on a statement's parameters
+
     def allocate_ids(self, model: type[models.Model], count: int) -> list[int]:
         # The transaction holds SQLite's write lock (BEGIN IMMEDIATE), so no one else can take
         # these ids. Moving the AUTOINCREMENT counter past them now (not only when they are
@@ -393,48 +402,106 @@ class SQLiteStore:
         shapes: Sequence[tuple[int, ...]] | None = None,
         defaults: Sequence[Any] | None = None,
     ) -> Prepared:
-        """With `shapes` (per row, the indexes of the columns it may hold other than their
-        `defaults`): one statement per shape, binding only those columns; the others are
-        written as literals. Binding is most of an insert's cost, and a profile holds a
-        dozen of its hundred-odd columns."""
+        """The rows as multi-row INSERT statements with their parameters, flattened.
+
+        Many rows a statement, not `executemany`: sqlite3 lets go of the interpreter lock
+        while a statement runs, and takes it back at each row it steps, so one statement for
+        hundreds of rows can run on another thread (`in_background`) beside this one.
+
+        With `shapes` (per row, the indexes of the columns it may hold other than their
+        `defaults`): only the columns some row's shape names are bound, the others are written
+        once in the statement as literals. Binding is most of an insert's cost, and a profile
+        holds a dozen of its hundred-odd columns. One set of columns for all the rows (not a
+        statement per shape): each statement is a wait for the interpreter lock."""
+        statements: list[tuple[str, list[Any]]] = []
+        listed = [tuple(row) for row in rows]
+        if not listed:
+            return Prepared(statements, 0)
         if shapes is None or defaults is None:
-            listed = list(rows)
-            return Prepared([(self._sql(table, None, ()), listed)], len(listed))
-        groups: dict[tuple[int, ...], list[list[Any]]] = {}
-        count = 0
-        for row, shape in zip(rows, shapes, strict=True):
-            groups.setdefault(shape, []).append([row[i] for i in shape])
-            count += 1
-        statements = [(self._sql(table, shape, defaults), group) for shape, group in groups.items()]
-        return Prepared(statements, count)
+            bound = None
+            width = len(table.columns)
+        else:
+            bound = tuple(sorted(set().union(*set(shapes))))
+            width = len(bound)
+            pick = row_picker(bound)
+            if width != len(table.columns):
+                listed = [pick(row) for row in listed]
+        for start, count in self._spans(len(listed), width):
+            flat = list(itertools.chain.from_iterable(listed[start : start + count]))
+            statements.append((self._sql(table, bound, defaults or (), count), flat))
+        return Prepared(statements, len(listed))
 
     def insert(self, table: Table, rows: Iterable[Sequence[Any]] | Prepared) -> None:
         if not isinstance(rows, Prepared):
             rows = self.prepare(table, rows)
-        with connection.cursor() as cursor:
-            for sql, group in rows.data:
-                if group:
-                    cursor.executemany(sql, group)
+        if not rows:
+            return
+        label = f"INSERT INTO {connection.ops.quote_name(table.name)} … ({len(rows)} rows)"
+        started = time.perf_counter()
+        if self._sender is not None:
+            self._sender.submit(label, rows.data)
+            _log_query(label, started)
+            return
+        _drain_background()  # another store's rows go first: they may be what these refer to
+        connection.ensure_connection()
+        with connection.wrap_database_errors:
+            _execute_write(connection.connection, label, rows.data)
+        _log_query(label, started)
+
+    ROWS_PER_STATEMENT = 1000  # 200 a statement took 40% longer to store than 1,000
+
+    def _spans(self, count: int, width: int) -> Iterator[tuple[int, int]]:
+        """(first row, rows) of each statement: as many as SQLite's limit on parameters lets
+        one statement bind, up to ROWS_PER_STATEMENT."""
+        if self._parameters is None:
+            connection.ensure_connection()
+            self._parameters = int(
+                connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+            )
+        per = max(1, min(self.ROWS_PER_STATEMENT, self._parameters // max(width, 1)))
+        for start in range(0, count, per):
+            yield start, min(per, count - start)
 
     @staticmethod
-    def _sql(table: Table, shape: tuple[int, ...] | None, defaults: Sequence[Any]) -> str:
+    def _sql(
+        table: Table, shape: tuple[int, ...] | None, defaults: Sequence[Any], count: int
+    ) -> str:
         quote = connection.ops.quote_name
+        head = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, table.columns))}) "
         if shape is None:
-            marks = ["%s"] * len(table.columns)
-        else:
-            bound = set(shape)
-            marks = [
-                "%s" if i in bound else _literal(defaults[i]) for i in range(len(table.columns))
-            ]
+            return head + "VALUES " + _placeholders(len(table.columns), count)
+        # The bound columns come from a VALUES list (column1, column2, … in SQLite's naming);
+        # the others are their defaults, written once in the SELECT rather than in every row.
+        position = {index: n for n, index in enumerate(shape, start=1)}
+        picked = [
+            f"column{position[i]}" if i in position else _literal(defaults[i])
+            for i in range(len(table.columns))
+        ]
         return (
-            f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, table.columns))}) "
-            f"VALUES ({', '.join(marks)})"
+            head
+            + f"SELECT {', '.join(picked)} FROM (VALUES "
+            + _placeholders(len(shape), count)
+            + ")"
         )
 
     def adapt_datetime(self, value: Any) -> Any:
         return connection.ops.adapt_datetimefield_value(value)
 
     def in_background(self) -> AbstractContextManager[None]:
-        # sqlite3 takes the interpreter lock back after every row it steps: a second thread
-        # would wait for it row by row. Inserts stay on the caller's thread.
-        return nullcontext()
+        """Inside, `insert` prepares its statements on this thread and a second thread runs
+        them, as PostgresStore's does with COPY: SQLite stores one batch (without the
+        interpreter lock) while this thread builds the next."""
+        return _sending_in_background(self, _execute_write)
+
+
+def _execute_write(raw: Any, sql: str, statements: list[tuple[str, list[Any]]]) -> None:
+    """Run SQLiteStore's prepared statements on the raw connection (`sql` only names them).
+    Not through Django's cursor: it would rewrite every statement's thousands of %s."""
+    for statement, parameters in statements:
+        raw.execute(statement, parameters)
+
+
+@functools.lru_cache(maxsize=64)
+def _placeholders(width: int, count: int) -> str:
+    one = "(" + ", ".join(["?"] * width) + ")"
+    return ", ".join([one] * count)
