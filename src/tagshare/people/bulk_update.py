@@ -294,36 +294,14 @@ def _refuse_clashes(nation: Nation, writes: Sequence[Write]) -> list[Refused]:
     """
     refused: list[Refused] = []
     by_person = {w.person.pk: w for w in writes}
-    wanted_emails: dict[str, list[tuple[Write, str]]] = {}
-    for write in writes:
-        for slot in catalog.EMAIL_FIELDS:
-            if write.changes.get(slot):
-                address = values.normalise_email(write.changes[slot])
-                wanted_emails.setdefault(address, []).append((write, slot))
-    if wanted_emails:
-        holders = {
-            address: (person_id, slot)
-            for address, person_id, slot in PersonEmail.objects.filter(
-                nation=nation, address__in=many_texts(wanted_emails)
-            ).values_list("address", "person_id", "slot")
-        }
-        for address, claims in wanted_emails.items():
-            holder = holders.get(address)
-            if holder is not None and _releases(by_person.get(holder[0]), holder[1], address):
-                holder = None
-            for write, slot in claims:
-                if holder is None:
-                    holder = (write.person.pk, slot)  # the first claim in the batch takes it
-                if holder == (write.person.pk, slot):
-                    continue
-                write.changes.pop(slot)
-                owner = holder[0]
-                message = (
-                    f"{address} is already this profile's {holder[1]}"
-                    if owner == write.person.pk
-                    else f"{address} belongs to person {owner}"
-                )
-                refused.append(Refused(write.person.pk, slot, message))
+    # A release counts only if the releasing change stands: when one is refused, its profile
+    # keeps the address, and a claim granted because of it must be refused in turn. Refusals
+    # only remove changes, so passes until none is refused reach the fixed point.
+    while True:
+        found = _refuse_email_clashes(nation, writes, by_person)
+        if not found:
+            break
+        refused.extend(found)
     # Only the IDs some write claims: the others would each walk every write to find none.
     written = {name for write in writes for name in write.changes}
     moves = "registered_address" in written  # which re-keys the state/county-qualified IDs
@@ -334,6 +312,45 @@ def _refuse_clashes(nation: Nation, writes: Sequence[Write]) -> list[Refused]:
 
 
 _UNIQUE_SPECS = tuple(spec for spec in catalog.FIELDS if spec.unique)
+
+
+def _refuse_email_clashes(
+    nation: Nation, writes: Sequence[Write], by_person: Mapping[int, Write]
+) -> list[Refused]:
+    """One pass over the emails the writes claim: take out (and report) those held."""
+    refused: list[Refused] = []
+    wanted_emails: dict[str, list[tuple[Write, str]]] = {}
+    for write in writes:
+        for slot in catalog.EMAIL_FIELDS:
+            if write.changes.get(slot):
+                address = values.normalise_email(write.changes[slot])
+                wanted_emails.setdefault(address, []).append((write, slot))
+    if not wanted_emails:
+        return refused
+    holders = {
+        address: (person_id, slot)
+        for address, person_id, slot in PersonEmail.objects.filter(
+            nation=nation, address__in=many_texts(wanted_emails)
+        ).values_list("address", "person_id", "slot")
+    }
+    for address, claims in wanted_emails.items():
+        holder = holders.get(address)
+        if holder is not None and _releases(by_person.get(holder[0]), holder[1], address):
+            holder = None
+        for write, slot in claims:
+            if holder is None:
+                holder = (write.person.pk, slot)  # the first claim in the batch takes it
+            if holder == (write.person.pk, slot):
+                continue
+            write.changes.pop(slot)
+            owner = holder[0]
+            message = (
+                f"{address} is already this profile's {holder[1]}"
+                if owner == write.person.pk
+                else f"{address} belongs to person {owner}"
+            )
+            refused.append(Refused(write.person.pk, slot, message))
+    return refused
 
 
 def _releases(write: Write | None, slot: str, address: str) -> bool:
