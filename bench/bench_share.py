@@ -44,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="reconcile threads on PostgreSQL (default: the product's, initial_sync.THREADS)",
     )
+    parser.add_argument(
+        "--python-path",
+        action="store_true",
+        help="reconcile every pair in Python (initial_sync.SET_BASED off), for an A/B",
+    )
     common.add_database_arguments(parser)
     args = parser.parse_args(argv)
     if args.people < 1:
@@ -78,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         from tagshare.sharing import initial_sync
 
         initial_sync.THREADS = args.threads
+    if args.python_path:
+        from tagshare.sharing import initial_sync
+
+        initial_sync.SET_BASED = False
     results["sync"] = _bench_sync(sender, receiver, admins)
     results["reconcile_idle"] = _bench_reconcile_idle()
     results["floor"] = _bench_floor(receiver, sender)

@@ -172,15 +172,18 @@ def test_two_sender_profiles_claiming_one_receiver_profile_are_ambiguous(
     assert share_counts(share)["ambiguous"] == 2
 
 
+@pytest.mark.parametrize("path", ["reconcile_set_based", "reconcile_links"])
 def test_resuming_after_a_crash_gives_the_same_result_as_one_clean_run(
-    receiver, tagged, make_person, share_and_accept, monkeypatch
+    receiver, tagged, make_person, share_and_accept, monkeypatch, path
 ):
     from tagshare.sharing import initial_sync
 
+    # Each path reconciles batches on its own: the crash hits whichever one is taking them.
+    monkeypatch.setattr(initial_sync, "SET_BASED", path == "reconcile_set_based")
     for i in range(7):
         make_person(receiver, email1=f"p{i}@x.org", occupation=f"Job {i}")
         tagged(email1=f"p{i}@x.org", employer=f"Employer {i}")
-    real = initial_sync.reconcile_links
+    real = getattr(initial_sync, path)
     calls = {"n": 0}
 
     def crash_on_second_batch(share, links):
@@ -189,7 +192,7 @@ def test_resuming_after_a_crash_gives_the_same_result_as_one_clean_run(
             raise RuntimeError("worker killed")
         return real(share, links)
 
-    monkeypatch.setattr(initial_sync, "reconcile_links", crash_on_second_batch)
+    monkeypatch.setattr(initial_sync, path, crash_on_second_batch)
     monkeypatch.setattr(initial_sync, "BATCH", 3)
     share = share_and_accept()  # the accept stands; its sync job records the crash
     from tagshare.sharing.selectors import share_latest_job
@@ -198,7 +201,7 @@ def test_resuming_after_a_crash_gives_the_same_result_as_one_clean_run(
     assert share_latest_job(share).status == "failed"
     assert "worker killed" in share_latest_job(share).detail
     assert share_counts(share)["synced"] == 3 and share_counts(share)["matched"] == 4
-    monkeypatch.setattr(initial_sync, "reconcile_links", real)
+    monkeypatch.setattr(initial_sync, path, real)
     initial_sync.share_initial_sync(share, batch=3)
     assert share_counts(share)["synced"] == 7
     for i in range(7):

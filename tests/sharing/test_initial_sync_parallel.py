@@ -36,6 +36,13 @@ def pairs(receiver, tagged, make_person):
         tagged(email1=f"p{i}@x.org", employer=f"Employer {i}", language=f"new {i}")
 
 
+@pytest.fixture(params=["reconcile_set_based", "reconcile_links"])
+def path(request, monkeypatch):
+    """The function that takes the batches: the SQL path's, or (with it off) the Python one's."""
+    monkeypatch.setattr(initial_sync, "SET_BASED", request.param == "reconcile_set_based")
+    return request.param
+
+
 def _assert_every_pair_reconciled_once(receiver, sender) -> None:
     for i in range(PAIRS):
         here = Person.objects.get(nation=receiver, email1=f"p{i}@x.org")
@@ -46,9 +53,9 @@ def _assert_every_pair_reconciled_once(receiver, sender) -> None:
 
 
 def test_batches_run_on_two_threads_and_give_the_result_of_one(
-    pairs, sender, receiver, share_and_accept, monkeypatch
+    pairs, sender, receiver, share_and_accept, monkeypatch, path
 ):
-    real = initial_sync.reconcile_links
+    real = getattr(initial_sync, path)
     both_threads = threading.Barrier(2, timeout=20)
     seen: set[int] = set()
 
@@ -58,7 +65,7 @@ def test_batches_run_on_two_threads_and_give_the_result_of_one(
             both_threads.wait()  # each thread's first batch waits for the other's
         return real(share, links)
 
-    monkeypatch.setattr(initial_sync, "reconcile_links", on_two_threads)
+    monkeypatch.setattr(initial_sync, path, on_two_threads)
     monkeypatch.setattr(initial_sync, "BATCH", 2)
     share = share_and_accept(sync_option="accept_all")
     assert len(seen) == 2
@@ -68,9 +75,9 @@ def test_batches_run_on_two_threads_and_give_the_result_of_one(
 
 
 def test_a_failed_batch_fails_the_job_and_a_rerun_finishes_it(
-    pairs, sender, receiver, share_and_accept, monkeypatch
+    pairs, sender, receiver, share_and_accept, monkeypatch, path
 ):
-    real = initial_sync.reconcile_links
+    real = getattr(initial_sync, path)
     calls = {"n": 0}
     counting = threading.Lock()
 
@@ -82,13 +89,13 @@ def test_a_failed_batch_fails_the_job_and_a_rerun_finishes_it(
             raise RuntimeError("worker killed")
         return real(share, links)
 
-    monkeypatch.setattr(initial_sync, "reconcile_links", crash_on_third_batch)
+    monkeypatch.setattr(initial_sync, path, crash_on_third_batch)
     monkeypatch.setattr(initial_sync, "BATCH", 2)
     share = share_and_accept(sync_option="accept_all")
     job = share_latest_job(share)
     assert job.status == JobStatus.FAILED and "worker killed" in job.detail
     assert 0 < share_counts(share)["matched"] < PAIRS
-    monkeypatch.setattr(initial_sync, "reconcile_links", real)
+    monkeypatch.setattr(initial_sync, path, real)
     initial_sync.share_initial_sync(share, batch=2)
     assert share_counts(share)["synced"] == PAIRS
     assert ShareLink.objects.filter(share=share).count() == PAIRS
@@ -96,9 +103,9 @@ def test_a_failed_batch_fails_the_job_and_a_rerun_finishes_it(
 
 
 def test_a_batch_that_loses_a_race_for_a_unique_value_runs_again(
-    pairs, sender, receiver, share_and_accept, monkeypatch
+    pairs, sender, receiver, share_and_accept, monkeypatch, path
 ):
-    real = initial_sync.reconcile_links
+    real = getattr(initial_sync, path)
     raced = {"done": False}
 
     def lose_one_race(share, links):
@@ -107,7 +114,7 @@ def test_a_batch_that_loses_a_race_for_a_unique_value_runs_again(
             raise IntegrityError('duplicate key value violates unique constraint "email_unique"')
         return real(share, links)
 
-    monkeypatch.setattr(initial_sync, "reconcile_links", lose_one_race)
+    monkeypatch.setattr(initial_sync, path, lose_one_race)
     monkeypatch.setattr(initial_sync, "BATCH", 2)
     share = share_and_accept(sync_option="accept_all")
     assert raced["done"]
