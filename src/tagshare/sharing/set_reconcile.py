@@ -342,7 +342,8 @@ class _Sql:
         """The field's version, as its JSON text: the profile's document is parsed once per
         side, and the small [ts, origin] pairs are taken apart by split_versions()."""
         if self.pg:
-            return f"((({alias}.field_versions)::jsonb) -> '{name}')::text"
+            # json, not jsonb: the document is only searched once, not worth converting.
+            return f"((({alias}.field_versions)::json) -> '{name}')::text"
         return f"json_extract({alias}.field_versions, '$.{name}')"
 
     def split_versions(self) -> str:
@@ -350,7 +351,7 @@ class _Sql:
         for column, short in (("carried_version", "carried"), ("held_version", "cur")):
             for at, part in enumerate(("ts", "origin")):
                 value = (
-                    f"(({column})::jsonb ->> {at})::bigint"
+                    f"(({column})::json ->> {at})::bigint"
                     if self.pg
                     else f"json_extract({column}, '$[{at}]')"
                 )
