@@ -251,6 +251,25 @@ def test_a_bulk_write_has_a_bigger_page_cache_and_gives_it_back(nation):
     assert cache_size() == before
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="checkpoints are SQLite's")
+def test_a_batch_by_batch_path_defers_checkpoints_and_sets_the_default_back(nation):
+    from tagshare.dbcopy import BULK_WAL_PAGES, deferred_checkpoints
+
+    def autocheckpoint():
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            return cursor.fetchone()[0]
+
+    before = autocheckpoint()
+    assert before < BULK_WAL_PAGES
+    with deferred_checkpoints():
+        assert autocheckpoint() == BULK_WAL_PAGES
+    assert autocheckpoint() == before
+    with pytest.raises(RuntimeError), deferred_checkpoints():
+        raise RuntimeError("a failed sync")
+    assert autocheckpoint() == before
+
+
 @pytest.mark.parametrize("count", [1, 999, 1000, 1001, 2600])
 def test_rows_of_many_statements_and_shapes_all_arrive_in_order(nation, count):
     # SQLite packs rows into statements of up to 1,000 (fewer when a row binds many columns);

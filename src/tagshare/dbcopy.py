@@ -258,6 +258,42 @@ def bulk_page_cache() -> Iterator[None]:
             cursor.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
+# SQLite checkpoints when a commit leaves the write-ahead log over this many pages (default
+# 1,000); within deferred_checkpoints(): 1 GiB of 4 KiB pages.
+BULK_WAL_PAGES = 262_144
+
+
+@contextmanager
+def deferred_checkpoints() -> Iterator[None]:
+    """SQLite: checkpoint the write-ahead log once at the end of a path that commits batch
+    after batch, not after nearly every commit.
+
+    The initial sync's reconciliation rewrites the same pages in each batch: the tails of the
+    history, events and `updated_at` indexes. With SQLite's default (a checkpoint whenever a
+    commit leaves more than 1,000 pages in the log) they were copied into the database again
+    after nearly every batch: 2.0 s of 6.1 s reconciling the 100k share went to commits.
+    Deferred, each page is copied once, here at the end (or by the commit that passes
+    BULK_WAL_PAGES), and the log is emptied.
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        (previous,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA wal_autocheckpoint = {BULK_WAL_PAGES}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {int(previous)}")
+            if not connection.in_atomic_block:
+                # Waits (busy_timeout) for readers of older pages; if they outlast it, the
+                # next commit's automatic checkpoint copies what is left.
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                cursor.fetchall()
+
+
 _CATALOG: dict[tuple[str, str, str], list[tuple[Any, ...]]] = {}
 
 

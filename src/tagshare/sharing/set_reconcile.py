@@ -21,7 +21,7 @@ checks that both paths give the same result.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,7 +111,6 @@ def _write(cursor: Any, sql: _Sql) -> None:
         execute(statement)
     # The statements below look DIFFS up by profile, once per profile written.
     execute(f"CREATE INDEX {DIFFS}_person ON {DIFFS} (person_id, field)")
-    execute(sql.split_versions())
     # A version carried across is observed (as _apply does); a fresh one is newer than every
     # version it replaces and than anything this process has issued.
     execute(f"SELECT MAX(cur_ts), MAX(carried_ts) FROM {DIFFS}")
@@ -155,11 +154,17 @@ class _Sql:
     def pairs(self, ids: str) -> list[str]:
         """Create PAIRS (one row per live matched pair, a direction per field) and mark the
         pairs the Python path must take (`route` = 1)."""
-        directions = ", ".join(f"{self._direction(f)} AS {f.direction}" for f in self.fields)
+        columns = [f"{self._direction(f)} AS {f.direction}" for f in self.fields]
+        if self.pg:
+            # Each profile's version document parsed once, here, not once per field written.
+            columns += [
+                "s.field_versions::jsonb AS s_versions",
+                "r.field_versions::jsonb AS r_versions",
+            ]
         temp = "CREATE TEMPORARY TABLE"
         statements = [
             f"{temp} {PAIRS} AS SELECT l.id AS link_id, s.id AS s_id, r.id AS r_id, "
-            f"0 AS route{', ' if directions else ''}{directions} "
+            f"0 AS route{''.join(', ' + column for column in columns)} "
             f"FROM {LINKS} l JOIN {PEOPLE} s ON s.id = l.sender_person_id "
             f"JOIN {PEOPLE} r ON r.id = l.receiver_person_id "
             f"WHERE l.id IN ({ids}) AND l.state = '{LinkState.MATCHED.value}'",
@@ -168,9 +173,7 @@ class _Sql:
         # The long form of the writes (one row per profile and field) is filled by changes().
         statements.append(
             f"{temp} {DIFFS} (person_id BIGINT, source_id BIGINT, nation_id BIGINT, "
-            "field VARCHAR(40), old_value TEXT, new_value TEXT, carried_version TEXT, "
-            "held_version TEXT, "
-            "carried_ts BIGINT, "
+            "field VARCHAR(40), old_value TEXT, new_value TEXT, carried_ts BIGINT, "
             "carried_origin BIGINT, cur_ts BIGINT, cur_origin BIGINT, v_ts BIGINT, "
             "v_origin BIGINT)"
         )
@@ -318,12 +321,13 @@ class _Sql:
                 f"CASE p.{f.direction} WHEN {TO_RECEIVER} THEN {self.share.receiver_id} "
                 f"ELSE {self.share.sender_id} END"
             )
+            carried = self._version(f, "src", TO_RECEIVER)
+            held = self._version(f, "t", TO_SENDER)
             statements.append(
                 f"INSERT INTO {DIFFS} (person_id, source_id, nation_id, field, old_value, "
-                "new_value, carried_version, held_version) "
+                "new_value, carried_ts, carried_origin, cur_ts, cur_origin) "
                 f"SELECT t.id, src.id, {nation}, '{f.name}', {self._json('t', f)}, "
-                f"{self._json('src', f)}, {self._version('src', f.name)}, "
-                f"{self._version('t', f.name)} "
+                f"{self._json('src', f)}, {carried(0)}, {carried(1)}, {held(0)}, {held(1)} "
                 f"FROM {PAIRS} p {self.join} {PEOPLE} t ON t.id = {target} "
                 f"{self.join} {PEOPLE} src ON src.id = CASE p.{f.direction} WHEN {TO_RECEIVER} "
                 "THEN p.s_id ELSE p.r_id END "
@@ -338,25 +342,15 @@ class _Sql:
         build a Bloom filter over the whole email index for a join, every statement."""
         return f"(SELECT x.address FROM {EMAILS} x WHERE x.person_id = {person_id} AND x.slot = '{slot}')"
 
-    def _version(self, alias: str, name: str) -> str:
-        """The field's version, as its JSON text: the profile's document is parsed once per
-        side, and the small [ts, origin] pairs are taken apart by split_versions()."""
+    def _version(self, f: _Field, alias: str, sender_when: int) -> Callable[[int], str]:
+        """A part (0: timestamp, 1: origin) of the field's [ts, origin] version in the profile
+        `alias` of changes(), which is the sender when the field's direction is `sender_when`."""
         if self.pg:
-            # json, not jsonb: the document is only searched once, not worth converting.
-            return f"((({alias}.field_versions)::json) -> '{name}')::text"
-        return f"json_extract({alias}.field_versions, '$.{name}')"
-
-    def split_versions(self) -> str:
-        parts = []
-        for column, short in (("carried_version", "carried"), ("held_version", "cur")):
-            for at, part in enumerate(("ts", "origin")):
-                value = (
-                    f"(({column})::json ->> {at})::bigint"
-                    if self.pg
-                    else f"json_extract({column}, '$[{at}]')"
-                )
-                parts.append(f"{short}_{part} = {value}")
-        return f"UPDATE {DIFFS} SET {', '.join(parts)}"
+            document = (
+                f"(CASE p.{f.direction} WHEN {sender_when} THEN p.s_versions ELSE p.r_versions END)"
+            )
+            return lambda at: f"(({document} -> '{f.name}' ->> {at})::bigint)"
+        return lambda at: f"json_extract({alias}.field_versions, '$.{f.name}[{at}]')"
 
     def _json(self, alias: str, f: _Field) -> str:
         """values.to_json of the field, as JSON text."""
@@ -480,7 +474,8 @@ class _Sql:
                 "(SELECT jsonb_object_agg(d.field, jsonb_build_array(d.v_ts, d.v_origin)) "
                 f"FROM {DIFFS} d WHERE d.person_id = t.id)"
             )
-            versions = f"COALESCE((t.field_versions::jsonb || {patch})::text, t.field_versions)"
+            held = "p.r_versions" if direction == TO_RECEIVER else "p.s_versions"
+            versions = f"COALESCE(({held} || {patch})::text, t.field_versions)"
         else:
             patch = (
                 "(SELECT json_group_object(d.field, json_array(d.v_ts, d.v_origin)) "
