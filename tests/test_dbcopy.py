@@ -237,37 +237,30 @@ def test_a_slow_server_holds_back_the_caller_not_its_memory():
 def test_a_bulk_write_has_a_bigger_page_cache_and_gives_it_back(nation):
     from tagshare.dbcopy import BULK_CACHE_KIB, bulk_page_cache
 
-    def cache_size():
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA cache_size")
-            return cursor.fetchone()[0]
-
-    before = cache_size()
-    with bulk_page_cache():
-        assert cache_size() == -BULK_CACHE_KIB
-    assert cache_size() == before
-    with pytest.raises(RuntimeError), bulk_page_cache():
-        raise RuntimeError("a failed import")
-    assert cache_size() == before
+    _assert_set_for_a_while("cache_size", -BULK_CACHE_KIB, bulk_page_cache)
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="checkpoints are SQLite's")
 def test_a_batch_by_batch_path_defers_checkpoints_and_sets_the_default_back(nation):
     from tagshare.dbcopy import BULK_WAL_PAGES, deferred_checkpoints
 
-    def autocheckpoint():
+    _assert_set_for_a_while("wal_autocheckpoint", BULK_WAL_PAGES, deferred_checkpoints)
+
+
+def _assert_set_for_a_while(pragma, value, settings):
+    def current():
         with connection.cursor() as cursor:
-            cursor.execute("PRAGMA wal_autocheckpoint")
+            cursor.execute(f"PRAGMA {pragma}")
             return cursor.fetchone()[0]
 
-    before = autocheckpoint()
-    assert before < BULK_WAL_PAGES
-    with deferred_checkpoints():
-        assert autocheckpoint() == BULK_WAL_PAGES
-    assert autocheckpoint() == before
-    with pytest.raises(RuntimeError), deferred_checkpoints():
-        raise RuntimeError("a failed sync")
-    assert autocheckpoint() == before
+    before = current()
+    assert before != value
+    with settings():
+        assert current() == value
+    assert current() == before
+    with pytest.raises(RuntimeError), settings():
+        raise RuntimeError("a failed bulk write")
+    assert current() == before
 
 
 @pytest.mark.parametrize("count", [1, 999, 1000, 1001, 2600])

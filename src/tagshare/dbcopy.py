@@ -244,18 +244,25 @@ def bulk_page_cache() -> Iterator[None]:
     spilled again, over and over, as the indexes outgrow it. The cache is memory only while it
     holds pages, and it is given back when the size is set back.
     """
+    with _sqlite_setting("cache_size", -BULK_CACHE_KIB):
+        yield
+
+
+@contextmanager
+def _sqlite_setting(pragma: str, value: int) -> Iterator[None]:
+    """A connection setting of SQLite's changed for a while, and set back even on an error."""
     if connection.vendor != "sqlite":
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
+        cursor.execute(f"PRAGMA {pragma}")
         (previous,) = cursor.fetchone()
-        cursor.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+        cursor.execute(f"PRAGMA {pragma} = {int(value)}")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
+            cursor.execute(f"PRAGMA {pragma} = {int(previous)}")
 
 
 # SQLite checkpoints when a commit leaves the write-ahead log over this many pages (default
@@ -275,23 +282,14 @@ def deferred_checkpoints() -> Iterator[None]:
     Deferred, each page is copied once, here at the end (or by the commit that passes
     BULK_WAL_PAGES), and the log is emptied.
     """
-    if connection.vendor != "sqlite":
+    with _sqlite_setting("wal_autocheckpoint", BULK_WAL_PAGES):
         yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA wal_autocheckpoint")
-        (previous,) = cursor.fetchone()
-        cursor.execute(f"PRAGMA wal_autocheckpoint = {BULK_WAL_PAGES}")
-    try:
-        yield
-    finally:
+    if connection.vendor == "sqlite" and not connection.in_atomic_block:
+        # Waits (busy_timeout) for readers of older pages; if they outlast it, the next
+        # commit's automatic checkpoint copies what is left.
         with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA wal_autocheckpoint = {int(previous)}")
-            if not connection.in_atomic_block:
-                # Waits (busy_timeout) for readers of older pages; if they outlast it, the
-                # next commit's automatic checkpoint copies what is left.
-                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                cursor.fetchall()
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor.fetchall()
 
 
 _CATALOG: dict[tuple[str, str, str], list[tuple[Any, ...]]] = {}
