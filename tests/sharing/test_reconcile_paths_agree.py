@@ -272,7 +272,7 @@ def _count_pairs_in_sql(patch: pytest.MonkeyPatch) -> list[int]:
     real = getattr(initial_sync, "reconcile_set_based", None)
     if real is not None:
 
-        def counted(share: Any, links: list[ShareLink]) -> list[ShareLink]:
+        def counted(share: Any, links: list[int]) -> list[int]:
             rest = real(share, links)
             taken[0] += len(links) - len(rest)
             return rest

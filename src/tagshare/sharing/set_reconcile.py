@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from tagshare.idlists import inline_ids
@@ -54,6 +54,19 @@ _QUALIFIED_IDS = tuple(spec.name for spec in catalog.FIELDS if spec.unique and s
 _PHONE_SOURCES = frozenset(KEY_SOURCES[column] for column in PHONE_KEY_COLUMNS)
 
 
+def _indexed_columns() -> frozenset[str]:
+    """The profile columns some index holds, besides the nation and updated_at."""
+    meta = Person._meta
+    names = [name for index in meta.indexes for name in index.fields]
+    names += [name for constraint in meta.constraints for name in getattr(constraint, "fields", ())]
+    fields = {meta.get_field(name.lstrip("-")) for name in names}
+    columns = {field.column for field in fields if isinstance(field, models.Field)}
+    return frozenset(column for column in columns if column) - {"nation_id", "updated_at"}
+
+
+_INDEXED = _indexed_columns()
+
+
 @dataclass(frozen=True)
 class _Field:
     name: str
@@ -66,15 +79,16 @@ class _Field:
         return f"d{self.at}"
 
 
-def reconcile_set_based(share: TagShare, links: Sequence[ShareLink]) -> list[ShareLink]:
-    """Reconcile in SQL the pairs of `links` that need no Python rule, in the caller's
-    transaction; return the links left for the Python path (`reconcile_links`)."""
-    if not links or connection.vendor not in ("sqlite", "postgresql"):
-        return list(links)
+def reconcile_set_based(share: TagShare, link_ids: Sequence[int]) -> list[int]:
+    """Reconcile in SQL the pairs of the `matched` links given that need no Python rule, in
+    the caller's transaction; return the ids of the links left for the Python path
+    (`reconcile_links`), in the order given."""
+    if not link_ids or connection.vendor not in ("sqlite", "postgresql"):
+        return list(link_ids)
     fields = _fields(share.synced_fields)
     sql = _Sql(share, fields)
     with transaction.atomic(), connection.cursor() as cursor:
-        ids = inline_ids(link.pk for link in links)
+        ids = inline_ids(link_ids)
         if connection.vendor == "postgresql":
             # In id order, as people_for_update and the drainer lock: no deadlock between them,
             # and a local write committed meanwhile is read, not overwritten.
@@ -92,7 +106,7 @@ def reconcile_set_based(share: TagShare, links: Sequence[ShareLink]) -> list[Sha
         cursor.execute(f"DROP TABLE {PAIRS}")
         cursor.execute(f"DROP TABLE {DIFFS}")
         cursor.execute(f"DROP TABLE {CLAIMS}")
-    return [link for link in links if link.pk not in done]
+    return [link_id for link_id in link_ids if link_id not in done]
 
 
 def _fields(names: Sequence[str]) -> list[_Field]:
@@ -125,9 +139,11 @@ def _write(cursor: Any, sql: _Sql) -> None:
     execute(sql.events(), {"now": stamp})
     for statement in sql.emails():
         execute(statement)
-    execute(sql.update_side(TO_RECEIVER), {"now": stamp})
+    for statement in sql.update_side(TO_RECEIVER):
+        execute(statement, {"now": stamp})
     if sql.written[TO_SENDER]:
-        execute(sql.update_side(TO_SENDER), {"now": stamp})
+        for statement in sql.update_side(TO_SENDER):
+            execute(statement, {"now": stamp})
     execute(
         f"UPDATE {LINKS} SET state = %(state)s, updated_at = %(now)s "
         f"WHERE id IN (SELECT link_id FROM {PAIRS} WHERE route = 0)",
@@ -449,22 +465,35 @@ class _Sql:
             )
         return statements
 
-    def update_side(self, direction: int) -> str:
+    def update_side(self, direction: int) -> list[str]:
         """Rewrite the profiles of one side: the written fields' columns, match keys, support
         status, versions and updated_at. Every receiving profile is stamped (it got the shared
-        tag); a sending profile only when something was written to it."""
+        tag); a sending profile only when something was written to it.
+
+        On SQLite, a column in an UPDATE's SET has its index entries deleted and inserted again
+        on every row the statement touches, changed or not — for the name-key index, whose
+        entries lie in name order, a page dirtied (and written at commit) per profile. So the
+        indexed columns (match keys, unique IDs) are set by a second statement, only on the
+        profiles where one of them changes. (PostgreSQL writes a new row version, with every
+        index entry, on any update: one statement is cheaper there.)"""
         target, source = ("r_id", "s_id") if direction == TO_RECEIVER else ("s_id", "r_id")
-        sets = []
+        plain: list[str] = []
+        indexed: list[str] = []
+        changed: list[str] = []  # conditions: an indexed column takes another value
         for f in self.written[direction]:
             taken = f"p.{f.direction} = {direction}"
-            for column in f.columns:
-                sets.append(f"{column} = CASE WHEN {taken} THEN src.{column} ELSE t.{column} END")
-            for key, key_source in KEY_SOURCES.items():
-                if key_source == f.name:
-                    sets.append(f"{key} = CASE WHEN {taken} THEN src.{key} ELSE t.{key} END")
+            columns = list(f.columns)
+            columns += [key for key, key_source in KEY_SOURCES.items() if key_source == f.name]
+            for column in columns:
+                value = f"{column} = CASE WHEN {taken} THEN src.{column} ELSE t.{column} END"
+                if column in _INDEXED and not self.pg:
+                    indexed.append(value)
+                    changed.append(f"({taken} AND src.{column} IS NOT t.{column})")
+                else:
+                    plain.append(value)
             if f.name == "support_level":
                 true, false = ("TRUE", "FALSE") if self.pg else ("1", "0")
-                sets.append(
+                plain.append(
                     f"is_supporter = CASE WHEN {taken} AND src.support_level IN (1, 2) THEN "
                     f"{true} WHEN {taken} AND src.support_level IN (4, 5) THEN {false} "
                     "ELSE t.is_supporter END"
@@ -482,14 +511,19 @@ class _Sql:
                 f"FROM {DIFFS} d WHERE d.person_id = t.id)"
             )
             versions = f"COALESCE(json_patch(t.field_versions, {patch}), t.field_versions)"
-        sets.append(f"field_versions = {versions}")
-        sets.append("updated_at = %(now)s")
+        plain.append(f"field_versions = {versions}")
+        plain.append("updated_at = %(now)s")
         only = ""
         if direction == TO_SENDER:
             written = " OR ".join(f"p.{f.direction} = {TO_SENDER}" for f in self.written[TO_SENDER])
             only = f" AND ({written or 'FALSE'})"
-        return (
-            f"UPDATE {PEOPLE} AS t SET {', '.join(sets)} FROM {PAIRS} p "
-            f"JOIN {PEOPLE} src ON src.id = p.{source} "
+        pairs = (
+            f"FROM {PAIRS} p JOIN {PEOPLE} src ON src.id = p.{source} "
             f"WHERE t.id = p.{target} AND p.route = 0{only}"
         )
+        statements = [f"UPDATE {PEOPLE} AS t SET {', '.join(plain)} {pairs}"]
+        if indexed:
+            statements.append(
+                f"UPDATE {PEOPLE} AS t SET {', '.join(indexed)} {pairs} AND ({' OR '.join(changed)})"
+            )
+        return statements
