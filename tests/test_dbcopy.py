@@ -250,6 +250,28 @@ def test_a_batch_by_batch_path_defers_checkpoints_and_sets_the_default_back(nati
     _assert_set_for_a_while("wal_autocheckpoint", BULK_WAL_PAGES, deferred_checkpoints)
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="temp_store is SQLite's")
+@pytest.mark.django_db(transaction=True)
+def test_batch_tables_live_in_memory_outside_a_transaction_and_the_default_comes_back():
+    from tagshare.dbcopy import TEMP_STORE_MEMORY, temp_tables_in_memory
+
+    _assert_set_for_a_while("temp_store", TEMP_STORE_MEMORY, temp_tables_in_memory)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE scratch (x INTEGER)")  # the temp database opens
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("INSERT INTO scratch VALUES (1)")
+            # Inside a transaction the setting is left alone: switching would fail here.
+            with temp_tables_in_memory():
+                cursor.execute("PRAGMA temp_store")
+                assert cursor.fetchone()[0] != TEMP_STORE_MEMORY
+                cursor.execute("SELECT x FROM scratch")
+                assert cursor.fetchall() == [(1,)]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE scratch")
+
+
 def _assert_set_for_a_while(pragma, value, settings):
     def current():
         with connection.cursor() as cursor:

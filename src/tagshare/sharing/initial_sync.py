@@ -21,7 +21,7 @@ from typing import Any
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from tagshare.dbcopy import bulk_page_cache, deferred_checkpoints
+from tagshare.dbcopy import bulk_page_cache, deferred_checkpoints, temp_tables_in_memory
 from tagshare.gcpause import collector_paused
 from tagshare.idlists import inline_ids, many_ids
 from tagshare.matching import engine
@@ -372,7 +372,7 @@ def reconcile_matched(
     if threads == 1:
         # SQLite: the batches look up and rewrite profiles and index rows all over a big
         # database; with the default 2 MiB page cache each batch read them from the OS again.
-        with bulk_page_cache(), deferred_checkpoints():
+        with bulk_page_cache(), deferred_checkpoints(), temp_tables_in_memory():
             work()
         return done
     failures: list[BaseException] = []
