@@ -23,6 +23,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common
+import statements
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,8 +36,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--snapshot",
         action="store_true",
-        help="PostgreSQL: keep the loaded people in a template database (<name>_loaded_<N>) "
-        "and start from it when it exists, instead of loading them again",
+        help="keep the loaded people (PostgreSQL: in a template database <name>_loaded_<N>; "
+        "SQLite: in a file <stem>_loaded_<N>.sqlite3, in the temporary folder for the default "
+        "database) and start from them when they exist, instead of loading them again",
+    )
+    parser.add_argument(
+        "--statements",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also print the N statements of the sync that took longest in total",
     )
     parser.add_argument(
         "--threads",
@@ -57,8 +66,6 @@ def main(argv: list[str] | None = None) -> int:
     if opened is None:
         return 2
     url = opened[0]
-    if args.snapshot and not url.startswith("postgres"):
-        parser.error("--snapshot needs a PostgreSQL --database-url")
 
     import world
     from bench_matching import _analyze, _bench_floor
@@ -87,7 +94,12 @@ def main(argv: list[str] | None = None) -> int:
         from tagshare.sharing import initial_sync
 
         initial_sync.SET_BASED = False
-    results["sync"] = _bench_sync(sender, receiver, admins)
+    if args.statements:
+        with statements.statement_times() as times:
+            results["sync"] = _bench_sync(sender, receiver, admins)
+        results["statements"] = statements.top(times, args.statements)
+    else:
+        results["sync"] = _bench_sync(sender, receiver, admins)
     results["reconcile_idle"] = _bench_reconcile_idle()
     results["floor"] = _bench_floor(receiver, sender)
     results["write_floor"] = _bench_write_floor()
@@ -120,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"  reconciliation with nothing to do: {results['reconcile_idle']['seconds']} s")
         print(f"  peak RSS {results['peak_rss_mib']} MiB")
+        if args.statements:
+            print("  costliest statements of the sync (seconds summed over threads, runs):")
+            for entry in results["statements"]:
+                print(f"    {entry['seconds']:8.2f} s {entry['runs']:7,}  {entry['statement']}")
     return 0
 
 

@@ -6,6 +6,7 @@ import os
 import platform
 import resource
 import secrets
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,17 @@ def fresh_database() -> None:
 
 
 def snapshot_name(url: str, label: str) -> str:
-    """The template database a benchmark keeps its loaded people in (PostgreSQL only)."""
+    """Where a benchmark keeps its loaded people: a template database on PostgreSQL
+    (<name>_loaded_<label>); on SQLite a file beside the database (<stem>_loaded_<label>.sqlite3)
+    — or in the system's temporary folder when the database is the run's own throwaway one."""
+    if url.startswith("sqlite"):
+        path = Path(urlparse(url).path)
+        folder = path.parent
+        if folder.name.startswith("tagshare-bench-"):  # open_fresh_database's, removed at exit
+            import tempfile
+
+            folder = Path(tempfile.gettempdir())
+        return str(folder / f"{path.stem}_loaded_{label}.sqlite3")
     return f"{urlparse(url).path.lstrip('/')}_loaded_{label}"
 
 
@@ -86,16 +97,31 @@ def _admin_connection(url: str) -> Any:
     return psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True)
 
 
+def _sqlite_files(path: str) -> list[Path]:
+    return [Path(f"{path}{suffix}") for suffix in ("", "-wal", "-shm")]
+
+
 def snapshot_restore(url: str, label: str) -> bool:
     """Recreate the benchmark database from its snapshot; False when there is none.
 
     Loading two million people through the bulk path takes ~10 minutes here; a template copy
-    takes well under one, so repeated runs of the same size measure only what they are about.
+    (or, on SQLite, a file copy) takes well under one, so repeated runs of the same size
+    measure only what they are about — on the same data, for an A/B of two versions.
     """
     from django.db import connection
 
-    name, template = urlparse(url).path.lstrip("/"), snapshot_name(url, label)
+    template = snapshot_name(url, label)
     connection.close()
+    if url.startswith("sqlite"):
+        if not Path(template).exists():
+            return False
+        database = connection.settings_dict["NAME"]
+        for file in _sqlite_files(database):
+            file.unlink(missing_ok=True)
+        shutil.copyfile(template, database)
+        os.sync()  # the copy's writes are not charged to the run that follows
+        return True
+    name = urlparse(url).path.lstrip("/")
     with _admin_connection(url) as admin:
         found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template]).fetchone()
         if not found:
@@ -108,7 +134,15 @@ def snapshot_restore(url: str, label: str) -> bool:
 def snapshot_save(url: str, label: str) -> None:
     from django.db import connection
 
-    name, template = urlparse(url).path.lstrip("/"), snapshot_name(url, label)
+    template = snapshot_name(url, label)
+    if url.startswith("sqlite"):
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the file alone is the database
+        connection.close()
+        shutil.copyfile(connection.settings_dict["NAME"], f"{template}.partial")
+        os.replace(f"{template}.partial", template)  # never a half-copied snapshot
+        return
+    name = urlparse(url).path.lstrip("/")
     connection.close()
     with _admin_connection(url) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{template}"')

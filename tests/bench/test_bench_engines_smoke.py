@@ -15,7 +15,7 @@ import pytest
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
-def _run(script: str, *args: str, tmp_path: Path) -> str:
+def _run(script: str, *args: str, tmp_path: Path, stderr: bool = False) -> str:
     env = {
         k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
     }
@@ -29,7 +29,7 @@ def _run(script: str, *args: str, tmp_path: Path) -> str:
         cwd=tmp_path,
     )
     assert run.returncode == 0, run.stderr[-3000:]
-    return run.stdout
+    return run.stdout + (run.stderr if stderr else "")
 
 
 def test_matching_benchmark_reports_speed_floor_and_precision(tmp_path):
@@ -47,6 +47,28 @@ def test_share_benchmark_reports_its_phases(tmp_path):
     out = _run("bench_share.py", "--people", "300", tmp_path=tmp_path)
     for label in ("matching", "tagging", "reconciling", "floor", "write floor", "nothing to do"):
         assert label in out
+
+
+def test_share_benchmark_starts_again_from_its_sqlite_snapshot_and_names_its_statements(tmp_path):
+    first = _run("bench_share.py", "--people", "200", "--snapshot", tmp_path=tmp_path, stderr=True)
+    assert (tmp_path / "bench_loaded_200.sqlite3").exists()
+    assert "started from the snapshot" not in first
+    again = _run(
+        "bench_share.py",
+        "--people",
+        "200",
+        "--snapshot",
+        "--statements",
+        "3",
+        tmp_path=tmp_path,
+        stderr=True,
+    )
+    assert "started from the snapshot" in again
+    # The same people, so the same outcome of the sync.
+    counts = [line for line in first.splitlines() if "counts:" in line]
+    assert counts and counts == [line for line in again.splitlines() if "counts:" in line]
+    listed = again.split("costliest statements", 1)[1].splitlines()[1:]
+    assert len([line for line in listed if line.strip().split()[1] == "s"]) == 3
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="uses the tagshare console script")
