@@ -90,6 +90,12 @@ def reconcile_set_based(share: TagShare, link_ids: Sequence[int]) -> list[int]:
     with transaction.atomic(), connection.cursor() as cursor:
         ids = inline_ids(link_ids)
         if connection.vendor == "postgresql":
+            # No parallel plans for the batch's statements: the batches run side by side on
+            # threads of their own, and a parallel scan's workers take the cores they need.
+            # (Costed in parallel, a full scan of every share's links looked cheaper than
+            # looking up the batch's 2,000 by key: 53 ms on three processes against 23 ms on
+            # one, at 300,000 links.)
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
             # In id order, as people_for_update and the drainer lock: no deadlock between them,
             # and a local write committed meanwhile is read, not overwritten.
             cursor.execute(
@@ -135,8 +141,11 @@ def _write(cursor: Any, sql: _Sql) -> None:
     execute(sql.versions(fresh))
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
-    execute(sql.history(), {"now": stamp})
-    execute(sql.events(), {"now": stamp})
+    if sql.pg:
+        execute(sql.history_and_events(), {"now": stamp})
+    else:
+        execute(sql.history(), {"now": stamp})
+        execute(sql.events(), {"now": stamp})
     for statement in sql.emails():
         execute(statement)
     for statement in sql.update_side(TO_RECEIVER):
@@ -416,6 +425,23 @@ class _Sql:
 
     def events(self) -> str:
         """person.updated for each history row just written, as people_bulk_update emits."""
+        return self._events(
+            f"{CHANGES} c WHERE c.person_id IN (SELECT person_id FROM {DIFFS}) AND c.share_id = "
+            f"{self.share.pk} AND c.kind = 'share' AND c.created_at = %(now)s"
+        )
+
+    def history_and_events(self) -> str:
+        """PostgreSQL: history() and events() as one statement, the events built from the
+        history rows the insert returns rather than found again through the history's person
+        index and matched on their time (that lookup was two thirds of the events statement's
+        plan; the pair together measured within noise of the two statements, 7.9–8.2 s
+        against 8.4 s summed over a 300,000 share's batches)."""
+        return f"WITH c AS ({self.history()} RETURNING id, nation_id, person_id) " + self._events(
+            "c"
+        )
+
+    def _events(self, rows: str) -> str:
+        """The events of the history rows `c` in `FROM {rows}`."""
         if self.pg:
             fields = (
                 f"(SELECT jsonb_agg(d.field ORDER BY d.field) FROM {DIFFS} d "
@@ -437,9 +463,7 @@ class _Sql:
         return (
             f"INSERT INTO {EVENTS} (nation_id, person_id, kind, payload, created_at, attempts, "
             f"last_error) SELECT c.nation_id, c.person_id, '{EventKind.PERSON_UPDATED.value}', "
-            f"{payload}, %(now)s, 0, '' FROM {CHANGES} c "
-            f"WHERE c.person_id IN (SELECT person_id FROM {DIFFS}) AND c.share_id = "
-            f"{self.share.pk} AND c.kind = 'share' AND c.created_at = %(now)s ORDER BY c.id"
+            f"{payload}, %(now)s, 0, '' FROM {rows} ORDER BY c.id"
         )
 
     def emails(self) -> list[str]:
