@@ -34,7 +34,10 @@ def statement_times() -> Iterator[dict[str, list[float]]]:
 
     times: dict[str, list[float]] = {}
     lock = threading.Lock()
-    originals = utils.CursorWrapper._execute, utils.CursorWrapper._executemany
+    wrapper = utils.CursorWrapper
+    # Django's private executors (under every cursor's execute), absent from the type stubs.
+    names = ("_execute", "_executemany")
+    originals = [getattr(wrapper, name) for name in names]
 
     def timed(original: Any) -> Any:
         def run(self: Any, sql: str, *args: Any) -> Any:
@@ -51,12 +54,13 @@ def statement_times() -> Iterator[dict[str, list[float]]]:
 
         return run
 
-    utils.CursorWrapper._execute = timed(originals[0])  # type: ignore[method-assign]
-    utils.CursorWrapper._executemany = timed(originals[1])  # type: ignore[method-assign]
+    for name, original in zip(names, originals, strict=True):
+        setattr(wrapper, name, timed(original))
     try:
         yield times
     finally:
-        utils.CursorWrapper._execute, utils.CursorWrapper._executemany = originals  # type: ignore[method-assign]
+        for name, original in zip(names, originals, strict=True):
+            setattr(wrapper, name, original)
 
 
 def top(times: dict[str, list[float]], n: int, width: int = 150) -> list[dict[str, Any]]:
