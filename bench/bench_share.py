@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 import time
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -94,12 +95,13 @@ def main(argv: list[str] | None = None) -> int:
         from tagshare.sharing import initial_sync
 
         initial_sync.SET_BASED = False
-    if args.statements:
-        with statements.statement_times() as times:
-            results["sync"] = _bench_sync(sender, receiver, admins)
-        results["statements"] = statements.top(times, args.statements)
-    else:
+    timing: AbstractContextManager[dict[str, list[float]]] = (
+        statements.statement_times() if args.statements else nullcontext({})
+    )
+    with timing as times:
         results["sync"] = _bench_sync(sender, receiver, admins)
+    if args.statements:
+        results["statements"] = statements.top(times, args.statements)
     results["reconcile_idle"] = _bench_reconcile_idle()
     results["floor"] = _bench_floor(receiver, sender)
     results["write_floor"] = _bench_write_floor()

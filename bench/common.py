@@ -70,8 +70,8 @@ def fresh_database() -> None:
     elif connection.vendor == "sqlite":
         path = Path(connection.settings_dict["NAME"])
         connection.close()
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        for file in _sqlite_files(str(path)):
+            file.unlink(missing_ok=True)
     call_command("migrate", verbosity=0, interactive=False)
 
 
