@@ -237,21 +237,42 @@ def _candidate_statements(run: MatchRun) -> list[tuple[int, str]]:
             f"WHERE i.run_id = %(run)s AND {UNDECIDED}",
         )
     )
-    phones = "(p.phone_key, p.mobile_key, p.work_phone_key)"
-    statements.append(
-        (
-            STEP_HEURISTIC,
-            insert + f"SELECT i.run_id, i.seq, {STEP_HEURISTIC}, p.id, 'heuristic' "
-            f"FROM {T.inc} i JOIN {T.person} p ON p.nation_id = %(nation)s "
-            "AND p.last_key = i.last_key AND p.first_key = i.first_key "
-            f"WHERE i.run_id = %(run)s AND i.first_key <> '' AND i.last_key <> '' AND {UNDECIDED} "
-            "AND ((i.birthdate IS NOT NULL AND p.birthdate = i.birthdate) "
-            f"OR (i.phone_key <> '' AND i.phone_key IN {phones}) "
-            f"OR (i.mobile_key <> '' AND i.mobile_key IN {phones}) "
-            f"OR (i.work_phone_key <> '' AND i.work_phone_key IN {phones}))",
-        )
-    )
+    statements.extend((STEP_HEURISTIC, sql) for sql in _heuristic_statements(insert))
     return statements
+
+
+NAME_HITS = "match_name_hits"  # SQLite: a temporary table, one run at a time
+
+
+def _heuristic_statements(insert: str) -> list[str]:
+    """Same first and last name key, and the same birthdate or a phone in common (SPEC §4)."""
+    names = (
+        f"FROM {T.inc} i JOIN {T.person} p ON p.nation_id = %(nation)s "
+        "AND p.last_key = i.last_key AND p.first_key = i.first_key "
+        f"WHERE i.run_id = %(run)s AND i.first_key <> '' AND i.last_key <> '' AND {UNDECIDED}"
+    )
+    phones = "(p.phone_key, p.mobile_key, p.work_phone_key)"
+    either = (
+        "((i.birthdate IS NOT NULL AND p.birthdate = i.birthdate) "
+        f"OR (i.phone_key <> '' AND i.phone_key IN {phones}) "
+        f"OR (i.mobile_key <> '' AND i.mobile_key IN {phones}) "
+        f"OR (i.work_phone_key <> '' AND i.work_phone_key IN {phones}))"
+    )
+    select = f"SELECT i.run_id, i.seq, {STEP_HEURISTIC}, p.id, 'heuristic'"
+    if connection.vendor != "sqlite":
+        return [insert + f"{select} {names} AND {either}"]
+    # SQLite joins by nested loops: each name hit read its profile at once, at a random place
+    # in a table of every nation's profiles (1.5M name hits at 1M: 8 s). So the hits come from
+    # the name index alone (it holds the profile id), sorted by id; the profiles are then read
+    # in table order, and the few candidates written in staging order (their index's order).
+    # (A MATERIALIZED common table expression with the same ORDER BY measured no faster.)
+    return [
+        f"CREATE TEMPORARY TABLE {NAME_HITS} AS SELECT i.run_id, i.seq, p.id AS person_id, "
+        f"i.birthdate, i.phone_key, i.mobile_key, i.work_phone_key {names} ORDER BY p.id",
+        insert + f"{select} FROM {NAME_HITS} i CROSS JOIN {T.person} p ON p.id = i.person_id "
+        f"WHERE {either} ORDER BY i.seq",
+        f"DROP TABLE {NAME_HITS}",
+    ]
 
 
 def _decide_statement(step: int) -> str:
