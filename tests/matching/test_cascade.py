@@ -108,6 +108,24 @@ def test_a_single_candidate_with_a_differing_unique_id_is_ambiguous(nation, make
     assert "Voter GUID differs" in outcome.reason
 
 
+def test_each_differing_id_makes_a_match_ambiguous_and_the_first_in_order_is_the_reason(
+    nation, make_person
+):
+    person = make_person(nation, email1="a@x.org", twitter_id="111", meetup_id="m-1")
+    both = match(nation, email1="a@x.org", twitter_id="222", meetup_id="m-2")
+    assert (both.status, both.candidates) == ("ambiguous", (person.pk,))
+    assert "Twitter ID differs" in both.reason
+    later = match(nation, email1="a@x.org", twitter_id="111", meetup_id="m-2")
+    assert later.status == "ambiguous"
+    assert "Meetup ID differs" in later.reason
+    # An opt-in ID takes part only when chosen.
+    make_person(nation, email1="c@x.org", civicrm_id="c-1")
+    assert match(nation, email1="c@x.org", civicrm_id="c-2").status == "matched"
+    chosen = match(nation, opt_in=("civicrm_id",), email1="c@x.org", civicrm_id="c-2")
+    assert chosen.status == "ambiguous"
+    assert "CiviCRM ID differs" in chosen.reason
+
+
 def test_a_blank_id_on_one_side_is_no_conflict(nation, make_person):
     person = make_person(nation, email1="a@x.org")
     assert match(nation, email1="a@x.org", nbec_guid="G-2").person_id == person.pk
