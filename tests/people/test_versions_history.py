@@ -179,6 +179,17 @@ def test_deleting_a_nation_takes_its_peoples_history_and_emails_and_no_one_elses
     assert list(PersonEmail.objects.values_list("person_id", "address")) == [(kept.pk, "ada@x.org")]
 
 
+def test_deleting_a_profile_takes_its_history_and_leaves_the_others(nation, make_person):
+    # The history's profile key is not checked by the database: the deletion removes the rows.
+    gone = make_person(nation, first_name="Ada")
+    kept = make_person(nation, first_name="Bob")
+    services.person_update(
+        nation=nation, actor=Actor.system(), person=gone, changes={"last_name": "Byron"}
+    )
+    services.person_delete(nation=nation, actor=Actor.system(), person=gone)
+    assert set(PersonChange.objects.values_list("person_id", flat=True)) == {kept.pk}
+
+
 def test_a_fields_history_is_its_own_whatever_the_values_say(nation, make_person):
     # History documents are stored as text and narrowed by text in SQL; a value that spells
     # another field's key must not make its write part of that field's history.

@@ -126,6 +126,9 @@ def person_delete(*, nation: Nation, actor: Actor, person: Person) -> None:
     from tagshare.sharing.profile_links import live_links_sent_from  # sharing builds on people
 
     with transaction.atomic():
+        # Locked first: a sync writing this profile (which holds it) commits before the
+        # deletion reads the history and taggings it removes (history has no database check).
+        Person.objects.select_for_update().filter(pk=person.pk).exists()
         tag_ids = list(person.taggings.values_list("tag_id", flat=True))
         outbox.emit(
             nation_id=nation.pk,

@@ -130,8 +130,13 @@ class ShareLink(models.Model):
     # check per row (a key-share lock on each profile, queued to the commit) took longer than
     # the cascade itself. Profiles are deleted only through the ORM (person_delete, merge),
     # whose on_delete below deletes or detaches the links; tests cover both sides.
+    # Indexed by one_link_per_sender_person, which leads with it.
     sender_person = models.ForeignKey(
-        Person, on_delete=models.CASCADE, related_name="outgoing_links", db_constraint=False
+        Person,
+        on_delete=models.CASCADE,
+        related_name="outgoing_links",
+        db_index=False,
+        db_constraint=False,
     )
     receiver_person = models.ForeignKey(
         Person,
@@ -152,15 +157,31 @@ class ShareLink(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
+            # Sender profile first: it is also the index for "the links of this profile" (a
+            # deletion, a merge), which was a fifth index on every link written.
             models.UniqueConstraint(
-                fields=["share", "sender_person"], name="one_link_per_sender_person"
+                fields=["sender_person", "share"], name="one_link_per_sender_person"
             )
         ]
         indexes = [
             # With the id last, "the next batch of matched links" is a range read of the index,
             # not a sort of every link still in that state.
             models.Index(fields=["share", "state", "id"], name="link_share_state_idx"),
-            models.Index(fields=["receiver_person"], name="link_receiver_idx"),
+            # Only links with a receiving profile: a big share's not-found and ambiguous links
+            # (over half of them) have none, and nothing looks a link up by a missing profile
+            # except the orphan check below.
+            models.Index(
+                fields=["receiver_person"],
+                name="link_receiver_idx",
+                condition=models.Q(receiver_person__isnull=False),
+            ),
+            # Live links that lost their receiving profile (on_person_deleted, across shares):
+            # rare and short-lived, so a near-empty index rather than a read of every link.
+            models.Index(
+                fields=["id"],
+                name="link_orphaned_idx",
+                condition=models.Q(receiver_person__isnull=True, state__in=LINKED_STATES),
+            ),
         ]
 
 
