@@ -11,6 +11,7 @@ import threading
 import pytest
 from django.db import IntegrityError, connection
 
+from tagshare.matching.models import MatchIncoming, MatchResult, MatchRun
 from tagshare.people.models import Person
 from tagshare.people.selectors import person_history
 from tagshare.sharing import initial_sync
@@ -121,3 +122,82 @@ def test_a_batch_that_loses_a_race_for_a_unique_value_runs_again(
     assert share_latest_job(share).status == JobStatus.DONE
     assert not ShareLink.objects.filter(share=share).exclude(state=LinkState.SYNCED).exists()
     _assert_every_pair_reconciled_once(receiver, sender)
+
+
+# --- matching a big share in two parts -------------------------------------------------------
+
+TWICE = "several incoming profiles match this one profile"
+
+
+@pytest.fixture
+def duplicates_in_both_halves(receiver, tagged, make_person):
+    """Four tagged sender profiles; the first and the last (one in each half of the ids) are
+    the same person, who exists once in the receiving nation."""
+    ada = {"first_name": "Ada", "last_name": "Lovelace", "birthdate": "1815-12-10"}
+    make_person(receiver, **ada)
+    make_person(receiver, email1="a@x.org")
+    make_person(receiver, email1="b@x.org")
+    return [
+        tagged(**ada),
+        tagged(email1="a@x.org"),
+        tagged(email1="b@x.org"),
+        tagged(**ada, mobile="+44 7700 900123"),
+    ]
+
+
+@pytest.mark.parametrize("parts", [True, False], ids=["two parts", "one run"])
+def test_a_big_share_matched_in_two_parts_gives_the_result_of_one_run(
+    duplicates_in_both_halves, receiver, share_and_accept, monkeypatch, parts
+):
+    first, second, third, last = duplicates_in_both_halves
+    ada = Person.objects.get(nation=receiver, first_name="Ada")
+    real = initial_sync._stage
+    both_threads = threading.Barrier(2, timeout=20)
+    staged: list[tuple[int | None, int | None]] = []
+
+    def on_two_threads(share, run, **kwargs):
+        if "id_range" in kwargs:
+            staged.append(kwargs["id_range"])
+            both_threads.wait()  # each part waits for the other: they run side by side
+        return real(share, run, **kwargs)
+
+    monkeypatch.setattr(initial_sync, "_stage", on_two_threads)
+    monkeypatch.setattr(initial_sync, "PARTS_FROM", 4 if parts else 5)
+    share = share_and_accept(sync_option="accept_all")
+    assert set(staged) == ({(None, third.pk), (third.pk, None)} if parts else set())
+    links = {link.sender_person_id: link for link in ShareLink.objects.filter(share=share)}
+    # The duplicates were in different parts; the last rule still saw both.
+    for duplicate in (first, last):
+        link = links[duplicate.pk]
+        assert (link.state, link.reason, link.candidates) == (LinkState.AMBIGUOUS, TWICE, [ada.pk])
+        assert link.receiver_person_id is None
+    assert links[second.pk].state == links[third.pk].state == LinkState.SYNCED
+    assert share_latest_job(share).status == JobStatus.DONE
+    assert not MatchRun.objects.exists() and not MatchResult.objects.exists()
+
+
+def test_a_part_that_fails_fails_the_job_and_leaves_no_link_and_no_staged_row(
+    duplicates_in_both_halves, share_and_accept, monkeypatch
+):
+    from tagshare.matching import engine
+
+    real = engine.run_cascade
+
+    def fail_the_second_part(run, **kwargs):
+        real(run, **kwargs)
+        if MatchRun.objects.count() == 2 and run.pk == max(
+            MatchRun.objects.values_list("pk", flat=True)
+        ):
+            raise RuntimeError("part killed")
+
+    monkeypatch.setattr(engine, "run_cascade", fail_the_second_part)
+    monkeypatch.setattr(initial_sync, "PARTS_FROM", 4)
+    share = share_and_accept(sync_option="accept_all")
+    job = share_latest_job(share)
+    assert job.status == JobStatus.FAILED and "part killed" in job.detail
+    assert not ShareLink.objects.filter(share=share).exists()
+    assert not MatchRun.objects.exists() and not MatchIncoming.objects.exists()
+    monkeypatch.setattr(engine, "run_cascade", real)
+    initial_sync.share_initial_sync(share)
+    assert ShareLink.objects.filter(share=share, state=LinkState.SYNCED).count() == 2
+    assert ShareLink.objects.filter(share=share, state=LinkState.AMBIGUOUS).count() == 2

@@ -8,6 +8,7 @@ Usage: `run = run_create(nation=..., id_fields=...)`, stage the incoming profile
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,12 +140,14 @@ def stage_people(
     tag_id: int | None = None,
     person_ids: list[int] | None = None,
     unless: tuple[str, dict[str, Any]] | None = None,
+    id_range: tuple[int | None, int | None] = (None, None),
 ) -> int:
     """Stage a nation's profiles (those carrying `tag_id`, if given) with SQL: ref = seq = person id.
 
     This is how a share's sender profiles enter the cascade; their keys are already stored.
     `unless` is an SQL condition on `p` (with its named parameters) that leaves profiles out —
     a share's already-linked ones — so a daily run over a settled share stages nothing.
+    `id_range` (from, below) stages only the profiles whose id is in it: a part of a big share.
     """
     id_columns = ", ".join(catalog.UNIQUE_IDS)
     key_columns = (
@@ -163,6 +166,10 @@ def stage_people(
     if unless is not None:
         only += f"AND NOT ({unless[0]}) "
         params.update(unless[1])
+    if id_range[0] is not None:
+        only += f"AND p.id >= {int(id_range[0])} "
+    if id_range[1] is not None:
+        only += f"AND p.id < {int(id_range[1])} "
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {T.inc} (run_id, seq, ref, {key_columns}, {id_columns}) "
@@ -316,13 +323,25 @@ def _conflict_statement(names: Sequence[str]) -> str:
     )
 
 
-CLAIMED_TWICE = (
-    f"UPDATE {T.res} SET status = 'ambiguous', "
-    "reason = 'several incoming profiles match this one profile' "
-    f"WHERE run_id = %(run)s AND status = 'matched' AND person_id IN ("
-    f"SELECT person_id FROM (SELECT person_id FROM {T.res} WHERE run_id = %(run)s "
-    "AND status = 'matched' GROUP BY person_id HAVING COUNT(*) > 1) AS twice)"
-)
+def _claimed_twice(runs: str) -> str:
+    """Two incoming profiles matched to one profile: both are ambiguous. `runs` (ids, inlined)
+    are the parts of one matching, whose incoming profiles compete for the same profiles."""
+    return (
+        f"UPDATE {T.res} SET status = 'ambiguous', "
+        "reason = 'several incoming profiles match this one profile' "
+        f"WHERE run_id IN ({runs}) AND status = 'matched' AND person_id IN ("
+        f"SELECT person_id FROM (SELECT person_id FROM {T.res} WHERE run_id IN ({runs}) "
+        "AND status = 'matched' GROUP BY person_id HAVING COUNT(*) > 1) AS twice)"
+    )
+
+
+def mark_claimed_twice(runs: Sequence[MatchRun]) -> None:
+    """The last rule of the cascade, across the runs that matched the parts of one set of
+    incoming profiles (`run_cascade(…, claims=False)` on each)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_claimed_twice(", ".join(str(int(run.pk)) for run in runs)))
+
+
 # EXCEPT, not NOT EXISTS: this statement inserts into the table it checks. When few profiles
 # were decided (an import into an empty nation), the planner chose a nested loop that re-read
 # the results table for every staged row — including the rows this statement had just written —
@@ -343,13 +362,18 @@ def _analyze(cursor: Any, *tables: str) -> None:
             cursor.execute(f"ANALYZE {table}")
 
 
-def run_cascade(run: MatchRun) -> None:
-    """Resolve every staged profile. Statements per run: fixed by the ID fields, not the rows."""
+def run_cascade(run: MatchRun, *, claims: bool = True, atomic: bool = True) -> None:
+    """Resolve every staged profile. Statements per run: fixed by the ID fields, not the rows.
+
+    A run that is one part of a bigger matching leaves out the last rule (`claims=False`), which
+    needs every part: `mark_claimed_twice`. Parts run side by side outside a transaction
+    (`atomic=False`): an ANALYZE holds its table against another ANALYZE until its transaction
+    ends, which would run the parts one after the other."""
     params = {"run": run.pk, "nation": run.nation_id}
     by_step: dict[int, list[str]] = {}
     for step, sql in _candidate_statements(run):
         by_step.setdefault(step, []).append(sql)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic() if atomic else nullcontext(), connection.cursor() as cursor:
         for step in sorted(by_step):
             for sql in by_step[step]:
                 cursor.execute(sql, params)
@@ -362,7 +386,8 @@ def run_cascade(run: MatchRun) -> None:
         _analyze(cursor, T.cand)
         ids = ["nbec_guid", *[f for f in run.id_fields if f != "nbec_guid"]]
         cursor.execute(_conflict_statement(ids), params)
-        cursor.execute(CLAIMED_TWICE, params)
+        if claims:
+            cursor.execute(_claimed_twice(str(int(run.pk))))
         cursor.execute(NOT_FOUND, params)
 
 

@@ -25,7 +25,13 @@ from tagshare.dbcopy import bulk_page_cache, deferred_checkpoints, temp_tables_i
 from tagshare.gcpause import collector_paused
 from tagshare.idlists import inline_ids, many_ids
 from tagshare.matching import engine
-from tagshare.matching.models import MatchIncoming, MatchIncomingEmail, MatchResult, MatchStatus
+from tagshare.matching.models import (
+    MatchIncoming,
+    MatchIncomingEmail,
+    MatchResult,
+    MatchRun,
+    MatchStatus,
+)
 from tagshare.nations.actors import Actor
 from tagshare.outbox import services as outbox_services
 from tagshare.outbox.hlc import Version
@@ -102,64 +108,155 @@ def share_initial_sync(
 
 def match_and_link(share: TagShare, *, person_ids: list[int] | None = None) -> int:
     """Match tagged sender profiles (all, or those given) that have no live link yet."""
+    halves = _halves(share) if person_ids is None else None
+    if halves is None:
+        with transaction.atomic():
+            run = _new_run(share)
+            _stage(share, run, person_ids=person_ids)
+            engine.run_cascade(run)
+            return _link(share, [run])
+    runs: list[MatchRun] = []
+    try:
+        runs = _match_in_parts(share, halves)
+        with transaction.atomic():
+            # The one rule that needs every part: two sender profiles, one receiving profile.
+            engine.mark_claimed_twice(runs)
+            return _link(share, runs)
+    finally:
+        # Parts left by a failure (their rows are committed; _link discards them on success).
+        for run in MatchRun.objects.filter(pk__in=[run.pk for run in runs]):
+            engine.run_discard(run)
+
+
+# PostgreSQL, outside a caller's transaction: a share with at least this many tagged profiles is
+# matched in two parts side by side, one per core (the cascade's statements each run on one).
+PARTS_FROM = 50_000
+
+
+def _halves(share: TagShare) -> list[tuple[int | None, int | None]] | None:
+    """Two ranges of sender profile ids, with half the tagged profiles each — or None: match
+    in one run."""
+    if _threads() < 2:
+        return None
+    tagged = Tagging.objects.filter(tag_id=share.tag_id)
+    count = tagged.count()
+    if count < PARTS_FROM:
+        return None
+    middle = tagged.order_by("person_id").values_list("person_id", flat=True)[count // 2]
+    return [(None, middle), (middle, None)]
+
+
+def _new_run(share: TagShare) -> MatchRun:
+    return engine.run_create(
+        nation=share.receiver, id_fields=engine.default_id_fields(share.opt_in_ids)
+    )
+
+
+def _stage(
+    share: TagShare,
+    run: MatchRun,
+    *,
+    person_ids: list[int] | None = None,
+    id_range: tuple[int | None, int | None] = (None, None),
+) -> None:
+    # Already linked (a resumed run, a daily reconciliation): not staged, not matched again.
+    engine.stage_people(
+        run,
+        nation_id=share.sender_id,
+        tag_id=share.tag_id,
+        person_ids=person_ids,
+        unless=(
+            f"EXISTS (SELECT 1 FROM {LINK} l WHERE l.sender_person_id = p.id "
+            f"AND l.share_id = %(share)s AND l.state IN {LINKED_SQL})",
+            {"share": share.pk},
+        ),
+        id_range=id_range,
+    )
+
+
+def _match_in_parts(share: TagShare, parts: list[tuple[int | None, int | None]]) -> list[MatchRun]:
+    """Stage and match each part on a thread and connection of its own, committed as it goes
+    (the staging tables are scratch; nothing a user sees changes until _link). Every rule but
+    the last is decided per incoming profile, so the parts give the one run's results."""
+    runs: list[MatchRun | None] = [None] * len(parts)
+    failures: list[BaseException] = []
+
+    def part(at: int) -> None:
+        try:
+            run = runs[at] = _new_run(share)
+            _stage(share, run, id_range=parts[at])
+            engine.run_cascade(run, claims=False, atomic=False)
+        except BaseException as exc:  # handed to the caller below
+            failures.append(exc)
+        finally:
+            connection.close()  # this thread's own connection
+
+    workers = [threading.Thread(target=part, args=(at,), daemon=True) for at in range(len(parts))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    done = [run for run in runs if run is not None]
+    if failures:
+        for run in done:
+            engine.run_discard(run)
+        raise failures[0]
+    return done
+
+
+def _link(share: TagShare, runs: list[MatchRun]) -> int:
+    """Write the runs' outcomes as links (replacing any the share had for those profiles),
+    tell integrators, and discard the runs; in the caller's transaction."""
     params = {"share": share.pk}
-    with transaction.atomic():
-        run = engine.run_create(
-            nation=share.receiver, id_fields=engine.default_id_fields(share.opt_in_ids)
+    in_runs = ", ".join(str(int(run.pk)) for run in runs)
+    with connection.cursor() as cursor:
+        # A receiving profile linked to another sender profile of this share: the sender
+        # has duplicates (SPEC §4).
+        cursor.execute(
+            f"UPDATE {RES} SET status = 'ambiguous', "
+            "reason = 'already linked to another profile of the sending nation' "
+            f"WHERE run_id IN ({in_runs}) AND status = 'matched' AND person_id IN ("
+            f"SELECT receiver_person_id FROM {LINK} WHERE share_id = %(share)s "
+            f"AND state IN {LINKED_SQL})",
+            params,
         )
-        # Already linked (a resumed run, a daily reconciliation): not staged, not matched again.
-        engine.stage_people(
-            run,
-            nation_id=share.sender_id,
-            tag_id=share.tag_id,
-            person_ids=person_ids,
-            unless=(
-                f"EXISTS (SELECT 1 FROM {LINK} l WHERE l.sender_person_id = p.id "
-                f"AND l.share_id = %(share)s AND l.state IN {LINKED_SQL})",
-                params,
-            ),
+        cursor.execute(
+            f"DELETE FROM {LINK} WHERE share_id = %(share)s AND sender_person_id IN "
+            f"(SELECT ref FROM {INC} WHERE run_id IN ({in_runs}))",
+            params,
         )
-        engine.run_cascade(run)
-        with connection.cursor() as cursor:
-            # A receiving profile linked to another sender profile of this share: the sender
-            # has duplicates (SPEC §4).
-            cursor.execute(
-                f"UPDATE {RES} SET status = 'ambiguous', "
-                "reason = 'already linked to another profile of the sending nation' "
-                f"WHERE run_id = %(run)s AND status = 'matched' AND person_id IN ("
-                f"SELECT receiver_person_id FROM {LINK} WHERE share_id = %(share)s "
-                f"AND state IN {LINKED_SQL})",
-                {**params, "run": run.pk},
-            )
-            cursor.execute(
-                f"DELETE FROM {LINK} WHERE share_id = %(share)s AND sender_person_id IN "
-                f"(SELECT ref FROM {INC} WHERE run_id = %(run)s)",
-                {**params, "run": run.pk},
-            )
-            now = connection.ops.adapt_datetimefield_value(timezone.now())
-            matched_state = LinkState.MATCHED if share.sync_data else LinkState.SYNCED
-            cursor.execute(
-                f"INSERT INTO {LINK} (share_id, sender_person_id, receiver_person_id, state, rule, "
-                "reason, candidates, created_at, updated_at) "
-                f"SELECT %(share)s, i.ref, r.person_id, CASE r.status WHEN 'matched' THEN %(matched)s "
-                "ELSE r.status END, r.rule, r.reason, '[]', %(now)s, %(now)s "
-                f"FROM {RES} r JOIN {INC} i ON i.run_id = r.run_id AND i.seq = r.seq "
-                "WHERE r.run_id = %(run)s",
-                {**params, "run": run.pk, "matched": matched_state, "now": now},
-            )
-            matched = cursor.rowcount
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        matched_state = LinkState.MATCHED if share.sync_data else LinkState.SYNCED
+        cursor.execute(
+            f"INSERT INTO {LINK} (share_id, sender_person_id, receiver_person_id, state, rule, "
+            "reason, candidates, created_at, updated_at) "
+            f"SELECT %(share)s, i.ref, r.person_id, CASE r.status WHEN 'matched' THEN %(matched)s "
+            "ELSE r.status END, r.rule, r.reason, '[]', %(now)s, %(now)s "
+            f"FROM {RES} r JOIN {INC} i ON i.run_id = r.run_id AND i.seq = r.seq "
+            f"WHERE r.run_id IN ({in_runs})",
+            {**params, "matched": matched_state, "now": now},
+        )
+        matched = cursor.rowcount
         # Only the ambiguous outcomes are read back: their candidates are not in SQL form.
-        for outcome in engine.outcomes(run, status=MatchStatus.AMBIGUOUS):
-            ShareLink.objects.filter(share=share, sender_person_id=outcome.ref).update(
-                candidates=list(outcome.candidates), receiver_person=None
-            )
-        linked_event(
-            share,
-            ShareLink.objects.filter(
-                share=share,
-                sender_person_id__in=MatchIncoming.objects.filter(run=run).values("ref"),
-            ),
+        # (One statement per link, sent together: a big share has a thousand or more.)
+        jsonb = "::jsonb" if connection.vendor == "postgresql" else ""
+        cursor.executemany(
+            f"UPDATE {LINK} SET candidates = %s{jsonb}, receiver_person_id = NULL "
+            "WHERE share_id = %s AND sender_person_id = %s",
+            [
+                (json.dumps(list(outcome.candidates)), share.pk, outcome.ref)
+                for run in runs
+                for outcome in engine.outcomes(run, status=MatchStatus.AMBIGUOUS)
+            ],
         )
+    linked_event(
+        share,
+        ShareLink.objects.filter(
+            share=share,
+            sender_person_id__in=MatchIncoming.objects.filter(run__in=runs).values("ref"),
+        ),
+    )
+    for run in runs:
         engine.run_discard(run)
     return matched
 
