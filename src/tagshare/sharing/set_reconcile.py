@@ -410,64 +410,61 @@ class _Sql:
             f"v_origin = CASE WHEN {newer} THEN carried_origin ELSE nation_id END"
         )
 
-    def history(self) -> str:
+    def _document(self) -> str:
+        """A profile's history document from its rows of DIFFS (an aggregate)."""
         if self.pg:
-            document = (
+            return (
                 "jsonb_object_agg(field, jsonb_build_object('old', old_value::jsonb, "
                 "'new', new_value::jsonb, 'version', jsonb_build_array(v_ts, v_origin)))::text"
             )
-        else:
-            document = (
-                "json_group_object(field, json_object('old', json(old_value), "
-                "'new', json(new_value), 'version', json_array(v_ts, v_origin)))"
-            )
+        return (
+            "json_group_object(field, json_object('old', json(old_value), "
+            "'new', json(new_value), 'version', json_array(v_ts, v_origin)))"
+        )
+
+    def history(self) -> str:
         return (
             f"INSERT INTO {CHANGES} (nation_id, person_id, kind, source, actor_id, share_id, "
             f"changes, created_at) SELECT nation_id, person_id, 'share', 'share', NULL, "
-            f"{self.share.pk}, {document}, %(now)s FROM {DIFFS} GROUP BY nation_id, person_id"
+            f"{self.share.pk}, {self._document()}, %(now)s FROM {DIFFS} GROUP BY nation_id, person_id"
         )
 
     def events(self, after: int) -> str:
-        """person.updated for each history row just written (those with an id above `after`),
-        as people_bulk_update emits. (By id range: finding them again through the history's
-        person index, and matching their time, took 2.9 s against 1.3 s at 1M.)"""
-        return self._events(f"{CHANGES} c WHERE c.id > {int(after)}")
-
-    def history_and_events(self) -> str:
-        """PostgreSQL: history() and events() as one statement, the events built from the
-        history rows the insert returns rather than found again through the history's person
-        index and matched on their time (that lookup was two thirds of the events statement's
-        plan; the pair together measured within noise of the two statements, 7.9–8.2 s
-        against 8.4 s summed over a 300,000 share's batches). SQLite has no data-modifying
-        WITH: there events() reads the inserted rows by id."""
-        return f"WITH c AS ({self.history()} RETURNING id, nation_id, person_id) " + self._events(
-            "c"
+        """SQLite: person.updated for each history row just written (those with an id above
+        `after`), as people_bulk_update emits. (By id range: finding them again through the
+        history's person index, and matching their time, took 2.9 s against 1.3 s at 1M.)"""
+        fields = (
+            f"(SELECT json_group_array(field) FROM (SELECT d.field FROM {DIFFS} d "
+            "WHERE d.person_id = c.person_id ORDER BY d.field))"
         )
-
-    def _events(self, rows: str) -> str:
-        """The events of the history rows `c` in `FROM {rows}`."""
-        if self.pg:
-            fields = (
-                f"(SELECT jsonb_agg(d.field ORDER BY d.field) FROM {DIFFS} d "
-                "WHERE d.person_id = c.person_id)"
-            )
-            payload = (
-                f"jsonb_build_object('change_id', c.id, 'fields', {fields}, 'source', 'share', "
-                f"'share_id', {self.share.pk})::text"
-            )
-        else:
-            fields = (
-                f"(SELECT json_group_array(field) FROM (SELECT d.field FROM {DIFFS} d "
-                "WHERE d.person_id = c.person_id ORDER BY d.field))"
-            )
-            payload = (
-                f"json_object('change_id', c.id, 'fields', json({fields}), 'source', 'share', "
-                f"'share_id', {self.share.pk})"
-            )
+        payload = (
+            f"json_object('change_id', c.id, 'fields', json({fields}), 'source', 'share', "
+            f"'share_id', {self.share.pk})"
+        )
         return (
             f"INSERT INTO {EVENTS} (nation_id, person_id, kind, payload, created_at, attempts, "
             f"last_error) SELECT c.nation_id, c.person_id, '{EventKind.PERSON_UPDATED.value}', "
-            f"{payload}, %(now)s, 0, '' FROM {rows} ORDER BY c.id"
+            f"{payload}, %(now)s, 0, '' FROM {CHANGES} c WHERE c.id > {int(after)} ORDER BY c.id"
+        )
+
+    def history_and_events(self) -> str:
+        """PostgreSQL: history() and events() as one statement. Each profile's writes are
+        grouped once, into its history document and its sorted field list together; the
+        history rows the insert returns are joined back to that group for their events (not
+        found again through the history's person index, nor each event's fields looked up in
+        the batch's writes one profile at a time). SQLite has no data-modifying WITH: there
+        events() reads the inserted rows by id."""
+        return (
+            f"WITH g AS MATERIALIZED (SELECT nation_id, person_id, {self._document()} AS doc, "
+            f"jsonb_agg(field ORDER BY field) AS fields FROM {DIFFS} GROUP BY nation_id, person_id), "
+            f"c AS (INSERT INTO {CHANGES} (nation_id, person_id, kind, source, actor_id, share_id, "
+            f"changes, created_at) SELECT nation_id, person_id, 'share', 'share', NULL, "
+            f"{self.share.pk}, doc, %(now)s FROM g RETURNING id, person_id) "
+            f"INSERT INTO {EVENTS} (nation_id, person_id, kind, payload, created_at, attempts, "
+            f"last_error) SELECT g.nation_id, c.person_id, '{EventKind.PERSON_UPDATED.value}', "
+            f"jsonb_build_object('change_id', c.id, 'fields', g.fields, 'source', 'share', "
+            f"'share_id', {self.share.pk})::text, %(now)s, 0, '' "
+            "FROM c JOIN g ON g.person_id = c.person_id ORDER BY c.id"
         )
 
     def emails(self) -> list[str]:
