@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from tagshare.dbcopy import Table, store_for_connection
 from tagshare.idlists import inline_ids
@@ -62,7 +64,14 @@ def default_id_fields(opt_in_ids: Iterable[str] = ()) -> list[str]:
     return list(catalog.PUBLIC_IDS) + [name for name in catalog.OPT_IN_IDS if name in chosen]
 
 
+# A run lasts as long as one matching (a minute for a million profiles); one this old was left
+# by a process killed between committed steps (a share matched in parts, see initial_sync).
+STALE_AFTER = timedelta(days=1)
+
+
 def run_create(*, nation: Nation, id_fields: Sequence[str]) -> MatchRun:
+    for stale in MatchRun.objects.filter(created_at__lt=timezone.now() - STALE_AFTER):
+        run_discard(stale)
     return MatchRun.objects.create(nation=nation, id_fields=list(id_fields))
 
 
