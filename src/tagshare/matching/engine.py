@@ -348,7 +348,7 @@ def mark_claimed_twice(runs: Sequence[MatchRun]) -> None:
     """The last rule of the cascade, across the runs that matched the parts of one set of
     incoming profiles (`run_cascade(…, claims=False)` on each)."""
     with connection.cursor() as cursor:
-        cursor.execute(_claimed_twice(", ".join(str(int(run.pk)) for run in runs)))
+        cursor.execute(_claimed_twice(inline_ids(run.pk for run in runs)))
 
 
 # EXCEPT, not NOT EXISTS: this statement inserts into the table it checks. When few profiles
@@ -396,7 +396,7 @@ def run_cascade(run: MatchRun, *, claims: bool = True, atomic: bool = True) -> N
         ids = ["nbec_guid", *[f for f in run.id_fields if f != "nbec_guid"]]
         cursor.execute(_conflict_statement(ids), params)
         if claims:
-            cursor.execute(_claimed_twice(str(int(run.pk))))
+            cursor.execute(_claimed_twice(inline_ids([run.pk])))
         cursor.execute(NOT_FOUND, params)
 
 

@@ -115,17 +115,17 @@ def match_and_link(share: TagShare, *, person_ids: list[int] | None = None) -> i
             _stage(share, run, person_ids=person_ids)
             engine.run_cascade(run)
             return _link(share, [run])
-    runs: list[MatchRun] = []
+    runs = _match_in_parts(share, halves)
     try:
-        runs = _match_in_parts(share, halves)
         with transaction.atomic():
             # The one rule that needs every part: two sender profiles, one receiving profile.
             engine.mark_claimed_twice(runs)
             return _link(share, runs)
-    finally:
-        # Parts left by a failure (their rows are committed; _link discards them on success).
-        for run in MatchRun.objects.filter(pk__in=[run.pk for run in runs]):
+    except BaseException:
+        # The parts' rows are committed; _link's discarding rolled back with it.
+        for run in runs:
             engine.run_discard(run)
+        raise
 
 
 # PostgreSQL, outside a caller's transaction: a share with at least this many tagged profiles is
@@ -208,7 +208,7 @@ def _link(share: TagShare, runs: list[MatchRun]) -> int:
     """Write the runs' outcomes as links (replacing any the share had for those profiles),
     tell integrators, and discard the runs; in the caller's transaction."""
     params = {"share": share.pk}
-    in_runs = ", ".join(str(int(run.pk)) for run in runs)
+    in_runs = inline_ids(run.pk for run in runs)
     with connection.cursor() as cursor:
         # A receiving profile linked to another sender profile of this share: the sender
         # has duplicates (SPEC §4).
