@@ -36,7 +36,7 @@ from tagshare.outbox.models import EventKind, OutboxEvent
 from tagshare.people import catalog
 from tagshare.people.catalog import Kind
 from tagshare.people.models import Person, PersonChange, PersonEmail
-from tagshare.sharing.models import LinkState, ShareLink, SyncOption, TagShare
+from tagshare.sharing.models import ShareLink, SyncOption, TagShare
 
 PEOPLE = Person._meta.db_table
 EMAILS = PersonEmail._meta.db_table
@@ -80,9 +80,10 @@ class _Field:
 
 
 def reconcile_set_based(share: TagShare, link_ids: Sequence[int]) -> list[int]:
-    """Reconcile in SQL the pairs of the `matched` links given that need no Python rule, in
-    the caller's transaction; return the ids of the links left for the Python path
-    (`reconcile_links`), in the order given."""
+    """Reconcile in SQL the pairs of the links given that need no Python rule, in the
+    caller's transaction; return the ids of the links left for the Python path
+    (`reconcile_links`), in the order given. The caller has claimed the links (turned them
+    `synced`, which locks them) in this transaction: the pairs done here stay so."""
     if not link_ids or connection.vendor not in ("sqlite", "postgresql"):
         return list(link_ids)
     fields = _fields(share.synced_fields)
@@ -157,11 +158,6 @@ def _write(cursor: Any, sql: _Sql) -> None:
     if sql.written[TO_SENDER]:
         for statement in sql.update_side(TO_SENDER):
             execute(statement, {"now": stamp})
-    execute(
-        f"UPDATE {LINKS} SET state = %(state)s, updated_at = %(now)s "
-        f"WHERE id IN (SELECT link_id FROM {PAIRS} WHERE route = 0)",
-        {"state": LinkState.SYNCED.value, "now": stamp},
-    )
     transaction.on_commit(outbox_services._wake)
 
 
@@ -196,7 +192,7 @@ class _Sql:
             f"0 AS route{''.join(', ' + column for column in columns)} "
             f"FROM {LINKS} l JOIN {PEOPLE} s ON s.id = l.sender_person_id "
             f"JOIN {PEOPLE} r ON r.id = l.receiver_person_id "
-            f"WHERE l.id IN ({ids}) AND l.state = '{LinkState.MATCHED.value}'",
+            f"WHERE l.id IN ({ids})",
         ]
         statements.extend(self._routing())
         # The long form of the writes (one row per profile and field) is filled by changes().
