@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from django.db import connection, models
+from django.db import DatabaseError, connection, models
 
 from tagshare.copytext import copy_text, row_picker
 
@@ -290,6 +290,40 @@ def deferred_checkpoints() -> Iterator[None]:
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             cursor.fetchall()
+
+
+@contextmanager
+def compressed_wal() -> Iterator[None]:
+    """PostgreSQL: this connection compresses the page images it writes to the write-ahead
+    log (lz4) for a while, when its role may set that for itself (a superuser may; for other
+    roles ALTER SYSTEM does it for every connection) and the server compresses none yet.
+
+    The initial sync rewrites profiles and index pages all over their tables, and the first
+    write to a page after each checkpoint logs the whole page: reconciling a 1M share wrote
+    11.5 GB of WAL, nearly all page images, with a checkpoint every few seconds at the default
+    max_wal_size. Compressed, the log is smaller, checkpoints come less often, and fewer pages
+    are logged whole again (docs/benchmarks.md).
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_settings WHERE name = 'wal_compression' AND setting = 'off' "
+            "AND 'lz4' = ANY(enumvals) AND (context = 'user' OR current_setting('is_superuser') = 'on')"
+        )
+        allowed = cursor.fetchone() is not None
+        if allowed:
+            cursor.execute("SET wal_compression = lz4")
+    try:
+        yield
+    finally:
+        if allowed and connection.connection is not None:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("RESET wal_compression")
+            except DatabaseError:
+                pass  # the connection broke (the error on its way up says why); so did its setting
 
 
 # PRAGMA temp_store: 2 keeps temporary tables and indexes in memory (0, the default: in a file).

@@ -201,3 +201,30 @@ def test_a_part_that_fails_fails_the_job_and_leaves_no_link_and_no_staged_row(
     initial_sync.share_initial_sync(share)
     assert ShareLink.objects.filter(share=share, state=LinkState.SYNCED).count() == 2
     assert ShareLink.objects.filter(share=share, state=LinkState.AMBIGUOUS).count() == 2
+
+
+def _wal_compression() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW wal_compression")
+        return str(cursor.fetchone()[0])
+
+
+def test_the_sync_compresses_its_log_and_leaves_the_connection_as_it_was(
+    pairs, share_and_accept, monkeypatch
+):
+    """The job writes its page images to the WAL compressed (dbcopy.compressed_wal) and
+    gives the connection back with the server's setting, for whatever runs on it next."""
+    if _wal_compression() != "off":
+        pytest.skip("this server compresses its WAL already")
+    during: list[str] = []
+    real = initial_sync.tag_linked
+
+    def tag_linked(share, **kwargs):
+        during.append(_wal_compression())
+        return real(share, **kwargs)
+
+    monkeypatch.setattr(initial_sync, "tag_linked", tag_linked)
+    share = share_and_accept(sync_option="accept_all")
+    assert share_latest_job(share).status == JobStatus.DONE
+    assert during == ["lz4"]
+    assert _wal_compression() == "off"

@@ -21,7 +21,12 @@ from typing import Any
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from tagshare.dbcopy import bulk_page_cache, deferred_checkpoints, temp_tables_in_memory
+from tagshare.dbcopy import (
+    bulk_page_cache,
+    compressed_wal,
+    deferred_checkpoints,
+    temp_tables_in_memory,
+)
 from tagshare.gcpause import collector_paused
 from tagshare.idlists import inline_ids, many_ids
 from tagshare.matching import engine
@@ -81,16 +86,17 @@ def share_initial_sync(
         report(name, done, total)
 
     try:
-        phase("matching")
-        match_and_link(share)
-        if share.sync_data and share.accepted_create_profiles:
-            phase("creating profiles")
-            create_missing(share, batch=batch)
-        phase("tagging")
-        tag_linked(share)
-        if share.sync_data:
-            phase("reconciling")
-            reconcile_matched(share, batch=batch, progress=phase)
+        with compressed_wal():
+            phase("matching")
+            match_and_link(share)
+            if share.sync_data and share.accepted_create_profiles:
+                phase("creating profiles")
+                create_missing(share, batch=batch)
+            phase("tagging")
+            tag_linked(share)
+            if share.sync_data:
+                phase("reconciling")
+                reconcile_matched(share, batch=batch, progress=phase)
     except Exception as exc:
         ShareSyncJob.objects.filter(pk=job.pk).update(
             status=JobStatus.FAILED, detail=str(exc)[:2000], finished_at=timezone.now()
@@ -476,7 +482,8 @@ def reconcile_matched(
 
     def thread_main() -> None:
         try:
-            work()
+            with compressed_wal():
+                work()
         except BaseException as exc:  # handed to the caller below, which fails the job
             failures.append(exc)
             while not chunks.empty():  # the other threads stop after their current batch
