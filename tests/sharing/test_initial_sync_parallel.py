@@ -9,12 +9,14 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, connections
 
 from tagshare.matching.models import MatchIncoming, MatchResult, MatchRun
+from tagshare.nations.actors import Actor
 from tagshare.people.models import Person
 from tagshare.people.selectors import person_history
-from tagshare.sharing import initial_sync
+from tagshare.people.services import person_update
+from tagshare.sharing import initial_sync, set_reconcile
 from tagshare.sharing.models import JobStatus, LinkState, ShareLink
 from tagshare.sharing.selectors import share_counts, share_latest_job
 
@@ -122,6 +124,97 @@ def test_a_batch_that_loses_a_race_for_a_unique_value_runs_again(
     assert share_latest_job(share).status == JobStatus.DONE
     assert not ShareLink.objects.filter(share=share).exclude(state=LinkState.SYNCED).exists()
     _assert_every_pair_reconciled_once(receiver, sender)
+
+
+# --- a local write landing while a batch reconciles -------------------------------------------
+
+
+def _commit_elsewhere(write) -> None:
+    """Run `write` on a connection of its own and commit it, as another request would."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            write()
+        except BaseException as exc:  # reported on the test's thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=20)
+    assert not thread.is_alive(), "the other write waited on the batch: it should not have"
+    assert not errors, errors
+
+
+def _write_once(monkeypatch, method: str, write) -> dict[str, int]:
+    """Before the first call of set_reconcile._Sql.`method`, commit `write` elsewhere."""
+    real = getattr(set_reconcile._Sql, method)
+    done = {"writes": 0}
+
+    def first_write_then(self, *args, **kwargs):
+        if not done["writes"]:
+            done["writes"] = 1
+            _commit_elsewhere(write)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(set_reconcile._Sql, method, first_write_then)
+    return done
+
+
+def test_a_receiving_profile_written_while_its_batch_reconciles_is_read_not_overwritten(
+    pairs, sender, receiver, share_and_accept, monkeypatch
+):
+    """The batch read the pair, then someone filled a field both sides had blank on the
+    receiving profile before the batch wrote it: the batch runs again on the new value, which
+    reaches the sender at once (as it would have had the write come a moment sooner)."""
+    monkeypatch.setattr(initial_sync, "BATCH", PAIRS)
+    here = Person.objects.get(nation=receiver, email1="p0@x.org")
+
+    def local_write() -> None:
+        person_update(
+            nation=receiver,
+            actor=Actor.system(),
+            person=here,
+            changes={"website": "https://p0.org"},
+        )
+
+    done = _write_once(monkeypatch, "find_written", local_write)
+    share = share_and_accept(sync_option="accept_all")
+    assert done["writes"] == 1
+    assert share_latest_job(share).status == JobStatus.DONE
+    there = Person.objects.get(nation=sender, email1="p0@x.org")
+    assert there.website == "https://p0.org"
+    assert Person.objects.get(pk=here.pk).website == "https://p0.org"
+    _assert_every_pair_reconciled_once(receiver, sender)
+
+
+def test_a_sending_profile_written_while_its_batch_reconciles_is_carried_across(
+    sender, receiver, tagged, make_person, share_and_accept, monkeypatch
+):
+    """A sender profile the batch only reads (nothing flows back to it) changes after the
+    batch wrote its receiving profile, before the batch committed: the batch runs again and
+    the receiving profile gets the new value, rather than the link turning synced on the old."""
+    make_person(receiver, email1="ada@x.org")
+    ada = tagged(email1="ada@x.org", employer="Analytical Engines")
+    make_person(receiver, email1="bob@x.org")
+    tagged(email1="bob@x.org", employer="Difference Engines")
+
+    def local_write() -> None:
+        person_update(
+            nation=sender, actor=Actor.system(), person=ada, changes={"occupation": "Programmer"}
+        )
+
+    done = _write_once(monkeypatch, "lock_read_only", local_write)
+    share = share_and_accept(sync_option="accept_all")
+    assert done["writes"] == 1
+    assert share_latest_job(share).status == JobStatus.DONE
+    here = Person.objects.get(nation=receiver, email1="ada@x.org")
+    assert (here.employer, here.occupation) == ("Analytical Engines", "Programmer")
+    bob = Person.objects.get(nation=receiver, email1="bob@x.org")
+    assert bob.employer == "Difference Engines"
+    assert len(person_history(receiver, here, field="employer")) == 1
 
 
 # --- matching a big share in two parts -------------------------------------------------------

@@ -79,6 +79,10 @@ class _Field:
         return f"d{self.at}"
 
 
+class _Moved(Exception):
+    """A profile of the batch was written by someone else after the batch read it."""
+
+
 def reconcile_set_based(share: TagShare, link_ids: Sequence[int]) -> list[int]:
     """Reconcile in SQL the pairs of the links given that need no Python rule, in the
     caller's transaction; return the ids of the links left for the Python path
@@ -86,24 +90,33 @@ def reconcile_set_based(share: TagShare, link_ids: Sequence[int]) -> list[int]:
     `synced`, which locks them) in this transaction: the pairs done here stay so."""
     if not link_ids or connection.vendor not in ("sqlite", "postgresql"):
         return list(link_ids)
+    if connection.vendor == "postgresql":
+        # First without locking the profiles ahead: each write checks that the row it
+        # rewrites is still the version the batch read, and the profiles the batch only reads
+        # are locked and checked at the end. PostgreSQL writes a row lock into the row, so
+        # locking every profile first and then rewriting most of them wrote each twice (the
+        # lock was a fifth of reconciling). When a check fails, which takes a write by
+        # someone else in the moment between, the batch's statements are undone and run
+        # again under locks taken as the batch reads.
+        try:
+            return _reconcile(share, link_ids, optimistic=True)
+        except _Moved:
+            pass
+    return _reconcile(share, link_ids, optimistic=False)
+
+
+def _reconcile(share: TagShare, link_ids: Sequence[int], *, optimistic: bool) -> list[int]:
     fields = _fields(share.synced_fields)
-    sql = _Sql(share, fields)
+    sql = _Sql(share, fields, optimistic=optimistic)
     with transaction.atomic(), connection.cursor() as cursor:
         ids = inline_ids(link_ids)
-        if connection.vendor == "postgresql":
+        if sql.pg:
             # No parallel plans for the batch's statements: the batches run side by side on
             # threads of their own, and a parallel scan's workers take the cores they need.
             # (Costed in parallel, a full scan of every share's links looked cheaper than
             # looking up the batch's 2,000 by key: 53 ms on three processes against 23 ms on
             # one, at 300,000 links.)
             cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-            # In id order, as people_for_update and the drainer lock: no deadlock between them,
-            # and a local write committed meanwhile is read, not overwritten.
-            cursor.execute(
-                f"SELECT p.id FROM {PEOPLE} p WHERE p.id IN (SELECT sender_person_id FROM "
-                f"{LINKS} WHERE id IN ({ids}) UNION ALL SELECT receiver_person_id FROM {LINKS} "
-                f"WHERE id IN ({ids})) ORDER BY p.id FOR UPDATE"
-            )
         for statement in sql.pairs(ids):
             cursor.execute(statement)
         cursor.execute(f"SELECT link_id FROM {PAIRS} WHERE route = 0")
@@ -142,6 +155,17 @@ def _write(cursor: Any, sql: _Sql) -> None:
     execute(sql.versions(fresh))
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
+    # The profiles first: when the batch runs without locks ahead, their checks fail before
+    # anything else is written.
+    for direction in (TO_RECEIVER, TO_SENDER):
+        if direction == TO_SENDER and not sql.written[TO_SENDER]:
+            continue
+        for statement in sql.update_side(direction):
+            execute(statement, {"now": stamp})
+        if sql.optimistic:
+            sql.check_side(cursor, direction)
+    if sql.optimistic:
+        sql.lock_read_only(cursor)
     if sql.pg:
         execute(sql.history_and_events(), {"now": stamp})
     else:
@@ -153,21 +177,18 @@ def _write(cursor: Any, sql: _Sql) -> None:
         execute(sql.events(before), {"now": stamp})
     for statement in sql.emails():
         execute(statement)
-    for statement in sql.update_side(TO_RECEIVER):
-        execute(statement, {"now": stamp})
-    if sql.written[TO_SENDER]:
-        for statement in sql.update_side(TO_SENDER):
-            execute(statement, {"now": stamp})
     transaction.on_commit(outbox_services._wake)
 
 
 class _Sql:
     """The statements for one share's fields, on this connection's database."""
 
-    def __init__(self, share: TagShare, fields: list[_Field]) -> None:
+    def __init__(self, share: TagShare, fields: list[_Field], *, optimistic: bool) -> None:
         self.share = share
         self.fields = fields
         self.pg = connection.vendor == "postgresql"
+        # PostgreSQL: profiles not locked ahead, each checked against the version read.
+        self.optimistic = optimistic and self.pg
         # SQLite has no statistics for the batch's temporary tables and guesses them large;
         # CROSS JOIN keeps the batch's table as the outer loop, each profile looked up by id.
         # PostgreSQL plans from the real sizes.
@@ -186,13 +207,16 @@ class _Sql:
                 "s.field_versions::jsonb AS s_versions",
                 "r.field_versions::jsonb AS r_versions",
             ]
+        if self.optimistic:
+            # The row versions read (the transaction that wrote each): what the checks compare.
+            columns += ["s.xmin AS s_xmin", "r.xmin AS r_xmin"]
         temp = "CREATE TEMPORARY TABLE"
         statements = [
             f"{temp} {PAIRS} AS SELECT l.id AS link_id, s.id AS s_id, r.id AS r_id, "
             f"0 AS route{''.join(', ' + column for column in columns)} "
             f"FROM {LINKS} l JOIN {PEOPLE} s ON s.id = l.sender_person_id "
             f"JOIN {PEOPLE} r ON r.id = l.receiver_person_id "
-            f"WHERE l.id IN ({ids})",
+            f"WHERE l.id IN ({ids}){self._locked()}",
         ]
         statements.extend(self._routing())
         # The long form of the writes (one row per profile and field) is filled by changes().
@@ -203,6 +227,50 @@ class _Sql:
             "v_origin BIGINT)"
         )
         return statements
+
+    def _locked(self) -> str:
+        """PostgreSQL, when the batch runs again after a failed check: the pairs table is read
+        under a lock of both profiles, so what is decided is what is written, and a local
+        write committed meanwhile is read, not overwritten. Rows are locked in
+        receiving-profile order, not in the global id order of the drainer and
+        `people_for_update`; a deadlock between them fails the batch, which runs again
+        (`initial_sync._reconcile_chunk`). SQLite's batch holds the database's write lock."""
+        return " ORDER BY r.id FOR UPDATE OF s, r" if self.pg and not self.optimistic else ""
+
+    def check_side(self, cursor: Any, direction: int) -> None:
+        """After update_side(direction) without locks ahead: every profile it was to rewrite
+        was rewritten (its guard holds only on the version the batch read), or _Moved."""
+        written = cursor.rowcount
+        target = "r_id" if direction == TO_RECEIVER else "s_id"
+        cursor.execute(
+            f"SELECT COUNT(DISTINCT {target}) FROM {PAIRS} p WHERE p.route = 0"
+            f"{self._only(direction)}"
+        )
+        if cursor.fetchone()[0] != written:
+            raise _Moved
+
+    def lock_read_only(self, cursor: Any) -> None:
+        """Lock the sending profiles the batch read and did not rewrite, in id order, and check
+        they are still the versions read: until the batch commits, a write to one of them
+        waits, and its event then finds the link synced and carries the write across."""
+        cursor.execute(
+            f"SELECT COUNT(*) FROM (SELECT s.xmin = p.s_xmin AS same FROM {PEOPLE} s "
+            f"JOIN {PAIRS} p ON s.id = p.s_id WHERE p.route = 0 AND NOT "
+            f"({self._sender_written()}) ORDER BY s.id FOR UPDATE OF s) x WHERE NOT x.same"
+        )
+        if cursor.fetchone()[0]:
+            raise _Moved
+
+    def _sender_written(self) -> str:
+        """The condition on a pair of PAIRS (`p`) that the batch writes to its sender."""
+        written = " OR ".join(f"p.{f.direction} = {TO_SENDER}" for f in self.written[TO_SENDER])
+        return written or "FALSE"
+
+    def _only(self, direction: int) -> str:
+        """The pairs of PAIRS (`p`) whose profile on this side the batch rewrites: every
+        receiving profile (it got the shared tag), a sending one when something was written
+        to it."""
+        return "" if direction == TO_RECEIVER else f" AND ({self._sender_written()})"
 
     def _blank(self, alias: str, f: _Field) -> str:
         if f.kind is Kind.ADDRESS:
@@ -534,13 +602,16 @@ class _Sql:
             versions = f"COALESCE(json_patch(t.field_versions, {patch}), t.field_versions)"
         plain.append(f"field_versions = {versions}")
         plain.append("updated_at = %(now)s")
-        only = ""
-        if direction == TO_SENDER:
-            written = " OR ".join(f"p.{f.direction} = {TO_SENDER}" for f in self.written[TO_SENDER])
-            only = f" AND ({written or 'FALSE'})"
+        guard = ""
+        if self.optimistic:
+            # Only the version the batch read. The source is checked on the receiving side (on
+            # the sending side it is a receiving profile this batch has just rewritten).
+            guard = f" AND t.xmin = p.{target[0]}_xmin"
+            if direction == TO_RECEIVER:
+                guard += " AND src.xmin = p.s_xmin"
         pairs = (
             f"FROM {PAIRS} p JOIN {PEOPLE} src ON src.id = p.{source} "
-            f"WHERE t.id = p.{target} AND p.route = 0{only}"
+            f"WHERE t.id = p.{target} AND p.route = 0{self._only(direction)}{guard}"
         )
         statements = [f"UPDATE {PEOPLE} AS t SET {', '.join(plain)} {pairs}"]
         if indexed:
