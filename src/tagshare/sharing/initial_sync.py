@@ -53,6 +53,7 @@ from tagshare.sharing.models import (
     ShareSyncJob,
     SyncOption,
     TagShare,
+    link_reason,
 )
 from tagshare.sharing.reviews import Proposal, reviews_propose
 from tagshare.sharing.set_reconcile import reconcile_set_based
@@ -654,7 +655,7 @@ def reconcile_links(share: TagShare, links: list[ShareLink]) -> None:
     for link in links:
         note = notes.get(link.receiver_person_id or 0, []) + notes.get(link.sender_person_id, [])
         if note:
-            link.reason = "; ".join(note)[:255]
+            link.reason = link_reason(note)
         if note or link.state != LinkState.SYNCED:
             rows.append(
                 (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.conf import settings
 from django.db import models
 from django.utils.functional import cached_property
@@ -116,6 +118,25 @@ class LinkState(models.TextChoices):
 
 
 LINKED_STATES = (LinkState.MATCHED, LinkState.SYNCED)
+
+
+def link_reason(notes: Sequence[str], limit: int = 255) -> str:
+    """A link's notes as its `reason` (at most `limit` characters): whole notes, then how many
+    more there are. Never a note cut short — "belongs to person 11" cut from "person 115"
+    would name another profile. Only a first note longer than the limit itself is cut, and
+    ends in "…" to say so."""
+    text = ""
+    for at, note in enumerate(notes):
+        joined = f"{text}; {note}" if text else note
+        left = len(notes) - at - 1
+        more = f"; and {left} more" if left else ""
+        if len(joined) + len(more) <= limit:
+            text = joined
+            continue
+        if not text:
+            return note[: limit - 1] + "…"
+        return f"{text}; and {len(notes) - at} more"
+    return text
 
 
 class ShareLink(models.Model):

@@ -37,6 +37,7 @@ from tagshare.sharing.models import (
     ShareStatus,
     SyncOption,
     TagShare,
+    link_reason,
 )
 from tagshare.sharing.reviews import Proposal, reviews_propose
 from tagshare.tags.models import Tagging
@@ -223,7 +224,7 @@ def _note_refusals(refused: dict[tuple[int, int], list[str]], candidates: Any) -
         if notes:
             reasons[c.link_id] = notes
     links = [
-        ShareLink(pk=link_id, reason="; ".join(sorted(set(notes)))[:255])
+        ShareLink(pk=link_id, reason=link_reason(sorted(set(notes))))
         for link_id, notes in reasons.items()
     ]
     for link in links:
