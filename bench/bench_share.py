@@ -128,9 +128,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         w = results["write_floor"]
         print(
-            f"  write floor (each matched receiver rewritten, one history row and one event each, "
-            f"set-based, rolled back): {w['seconds']} s for {w['pairs']:,} pairs; "
+            f"  write floor (the profiles the sync wrote, rewritten set-based, one history row and "
+            f"one event each, rolled back): {w['seconds']} s — {w['pairs']:,} receiving profiles "
+            f"{w['receiving_seconds']} s, {w['sending_profiles']:,} sending profiles "
+            f"{round(w['seconds'] - w['receiving_seconds'], 2)} s; "
             f"reconciling took {round(s['phases'].get('reconciling', 0) / max(w['seconds'], 1e-6), 1)}x that"
+        )
+        print(
+            f"  the sync's floor (match floor + write floor): "
+            f"{round(results['floor']['seconds'] + w['seconds'], 2)} s"
         )
         print(f"  reconciliation with nothing to do: {results['reconcile_idle']['seconds']} s")
         print(f"  peak RSS {results['peak_rss_mib']} MiB")
@@ -240,11 +246,13 @@ _FLOOR_FIELDS = ("email1", "first_name", "last_name", "mobile")
 
 
 def _bench_write_floor() -> dict[str, Any]:
-    """The least the reconciliation's writes can cost, set-based: every matched receiving
-    profile rewritten with its sender's synced columns and versions, one history row and one
-    outbox event each, in three statements — then rolled back. It leaves out what the real
-    reconciliation must also do (deciding field by field, the sender side's writes, emails and
-    IDs held elsewhere, match keys), so it is a floor, not a design."""
+    """The least the reconciliation's writes can cost, set-based, then rolled back: every
+    matched receiving profile rewritten with its sender's synced columns and versions, one
+    history row and one outbox event each, in three statements; then the same for the sending
+    profiles the sync wrote to (those with a history row from the share), from their
+    receiving profiles. It leaves out what the real reconciliation must also do (deciding
+    field by field, emails and IDs held elsewhere, match keys, the links' state), so it is a
+    floor, not a design: the writes SPEC §5.3 asks for, at plain-SQL speed."""
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -258,59 +266,86 @@ def _bench_write_floor() -> dict[str, Any]:
         columns.extend(catalog.address_columns(name).values() if spec.is_address else [name])
     pg = connection.vendor == "postgresql"
     obj = "jsonb_build_object" if pg else "json_object"
-    version = (
-        (lambda f: f"s.field_versions::jsonb -> '{f}'")
-        if pg
-        else (lambda f: f"json_extract(s.field_versions, '$.{f}')")
-    )
-    doc = (
-        f"{obj}("
-        + ", ".join(
-            f"'{f}', {obj}('old', r.{f}, 'new', s.{f}, 'version', {version(f)})"
-            for f in _FLOOR_FIELDS
+
+    def version(alias: str, f: str) -> str:
+        if pg:
+            return f"{alias}.field_versions::jsonb -> '{f}'"
+        return f"json_extract({alias}.field_versions, '$.{f}')"
+
+    def doc(target: str, source: str) -> str:
+        text = (
+            f"{obj}("
+            + ", ".join(
+                f"'{f}', {obj}('old', {target}.{f}, 'new', {source}.{f}, "
+                f"'version', {version(source, f)})"
+                for f in _FLOOR_FIELDS
+            )
+            + ")"
         )
-        + ")"
-    )
-    # Documents are stored as text (jsontext.JSONTextField); SQLite's JSON is text already.
+        # Documents are stored as text (jsontext.JSONTextField); SQLite's JSON is text already.
+        return f"({text})::text" if pg else text
+
     payload = f"{obj}('fields', {obj}('email1', 1), 'source', 'share', 'share_id', %(share)s)"
     if pg:
-        doc, payload = f"({doc})::text", f"({payload})::text"
-    pairs = (
+        payload = f"({payload})::text"
+    links = (
         "FROM sharing_sharelink l JOIN people_person s ON s.id = l.sender_person_id "
         "JOIN people_person r ON r.id = l.receiver_person_id "
         "WHERE l.share_id = %(share)s AND l.state = 'synced' AND l.rule <> 'created'"
     )
-    params = {
-        "share": share.pk,
-        "nation": share.receiver_id,
-        "now": connection.ops.adapt_datetimefield_value(timezone.now()),
-    }
-    sets = ", ".join(f"{c} = s.{c}" for c in (*columns, "field_versions"))
+    # The sending profiles the sync wrote to, found before the clock starts.
+    written = " AND l.sender_person_id IN (SELECT person_id FROM floor_written)"
+    sides = (
+        # target, source, nation, which links
+        ("r", "s", share.receiver_id, ""),
+        ("s", "r", share.sender_id, written),
+    )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     common.log("write floor: the reconciliation's writes, set-based …")
+    seconds: list[float] = []
+    counts: list[int] = []
     with transaction.atomic(), connection.cursor() as cursor:
-        started = time.perf_counter()
         cursor.execute(
-            f"UPDATE people_person AS r SET {sets}, updated_at = %(now)s "
-            "FROM sharing_sharelink l JOIN people_person s ON s.id = l.sender_person_id "
-            "WHERE l.share_id = %(share)s AND l.state = 'synced' AND l.rule <> 'created' "
-            "AND r.id = l.receiver_person_id",
-            params,
+            "CREATE TEMPORARY TABLE floor_written AS SELECT DISTINCT person_id FROM "
+            "people_personchange WHERE nation_id = %s AND share_id = %s",
+            [share.sender_id, share.pk],
         )
-        count = cursor.rowcount
-        cursor.execute(
-            "INSERT INTO people_personchange (nation_id, person_id, kind, source, share_id, "
-            f"changes, created_at) SELECT %(nation)s, r.id, 'share', 'share', %(share)s, {doc}, "
-            f"%(now)s {pairs}",
-            params,
-        )
-        cursor.execute(
-            "INSERT INTO outbox_outboxevent (nation_id, person_id, kind, payload, created_at, "
-            f"attempts) SELECT %(nation)s, r.id, 'person.updated', {payload}, %(now)s, 0 {pairs}",
-            params,
-        )
-        seconds = time.perf_counter() - started
+        for target, source, nation, which in sides:
+            params = {"share": share.pk, "nation": nation, "now": now}
+            sets = ", ".join(f"{c} = {source}.{c}" for c in (*columns, "field_versions"))
+            started = time.perf_counter()
+            # The target of an UPDATE cannot be one of its FROM tables: the link joins the
+            # source profile, and the target is matched to the link's other key.
+            key = "receiver_person_id" if target == "r" else "sender_person_id"
+            other = "sender_person_id" if target == "r" else "receiver_person_id"
+            cursor.execute(
+                f"UPDATE people_person AS {target} SET {sets}, updated_at = %(now)s "
+                f"FROM sharing_sharelink l JOIN people_person {source} ON {source}.id = l.{other} "
+                "WHERE l.share_id = %(share)s AND l.state = 'synced' AND l.rule <> 'created' "
+                f"AND {target}.id = l.{key}{which}",
+                params,
+            )
+            counts.append(cursor.rowcount)
+            cursor.execute(
+                "INSERT INTO people_personchange (nation_id, person_id, kind, source, share_id, "
+                f"changes, created_at) SELECT %(nation)s, {target}.id, 'share', 'share', "
+                f"%(share)s, {doc(target, source)}, %(now)s {links}{which}",
+                params,
+            )
+            cursor.execute(
+                "INSERT INTO outbox_outboxevent (nation_id, person_id, kind, payload, created_at, "
+                f"attempts) SELECT %(nation)s, {target}.id, 'person.updated', {payload}, "
+                f"%(now)s, 0 {links}{which}",
+                params,
+            )
+            seconds.append(time.perf_counter() - started)
         transaction.set_rollback(True)
-    return {"seconds": round(seconds, 2), "pairs": count}
+    return {
+        "seconds": round(sum(seconds), 2),
+        "receiving_seconds": round(seconds[0], 2),
+        "pairs": counts[0],
+        "sending_profiles": counts[1],
+    }
 
 
 def _bench_reconcile_idle() -> dict[str, Any]:

@@ -6,6 +6,7 @@ They print their figures; nothing here asserts a time (benchmarks are not timed 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,9 @@ def test_share_benchmark_reports_its_phases(tmp_path):
     out = _run("bench_share.py", "--people", "300", tmp_path=tmp_path)
     for label in ("matching", "tagging", "reconciling", "floor", "write floor", "nothing to do"):
         assert label in out
+    # The write floor covers both sides the sync wrote to, and adds up to the sync's floor.
+    assert re.search(r"[1-9][0-9,]* receiving profiles .* [0-9,]+ sending profiles", out), out
+    assert "the sync's floor" in out
 
 
 def test_share_benchmark_starts_again_from_its_sqlite_snapshot_and_names_its_statements(tmp_path):
