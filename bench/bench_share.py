@@ -288,17 +288,17 @@ def _bench_write_floor() -> dict[str, Any]:
     payload = f"{obj}('fields', {obj}('email1', 1), 'source', 'share', 'share_id', %(share)s)"
     if pg:
         payload = f"({payload})::text"
+    synced = "l.share_id = %(share)s AND l.state = 'synced' AND l.rule <> 'created'"
     links = (
         "FROM sharing_sharelink l JOIN people_person s ON s.id = l.sender_person_id "
-        "JOIN people_person r ON r.id = l.receiver_person_id "
-        "WHERE l.share_id = %(share)s AND l.state = 'synced' AND l.rule <> 'created'"
+        f"JOIN people_person r ON r.id = l.receiver_person_id WHERE {synced}"
     )
     # The sending profiles the sync wrote to, found before the clock starts.
     written = " AND l.sender_person_id IN (SELECT person_id FROM floor_written)"
     sides = (
-        # target, source, nation, which links
-        ("r", "s", share.receiver_id, ""),
-        ("s", "r", share.sender_id, written),
+        # target, its key on the link, source, its key, nation, which links
+        ("r", "receiver_person_id", "s", "sender_person_id", share.receiver_id, ""),
+        ("s", "sender_person_id", "r", "receiver_person_id", share.sender_id, written),
     )
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     common.log("write floor: the reconciliation's writes, set-based …")
@@ -310,19 +310,16 @@ def _bench_write_floor() -> dict[str, Any]:
             "people_personchange WHERE nation_id = %s AND share_id = %s",
             [share.sender_id, share.pk],
         )
-        for target, source, nation, which in sides:
+        for target, key, source, other, nation, which in sides:
             params = {"share": share.pk, "nation": nation, "now": now}
             sets = ", ".join(f"{c} = {source}.{c}" for c in (*columns, "field_versions"))
             started = time.perf_counter()
             # The target of an UPDATE cannot be one of its FROM tables: the link joins the
             # source profile, and the target is matched to the link's other key.
-            key = "receiver_person_id" if target == "r" else "sender_person_id"
-            other = "sender_person_id" if target == "r" else "receiver_person_id"
             cursor.execute(
                 f"UPDATE people_person AS {target} SET {sets}, updated_at = %(now)s "
                 f"FROM sharing_sharelink l JOIN people_person {source} ON {source}.id = l.{other} "
-                "WHERE l.share_id = %(share)s AND l.state = 'synced' AND l.rule <> 'created' "
-                f"AND {target}.id = l.{key}{which}",
+                f"WHERE {synced} AND {target}.id = l.{key}{which}",
                 params,
             )
             counts.append(cursor.rowcount)

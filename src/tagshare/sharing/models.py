@@ -120,7 +120,11 @@ class LinkState(models.TextChoices):
 LINKED_STATES = (LinkState.MATCHED, LinkState.SYNCED)
 
 
-def link_reason(notes: Sequence[str], limit: int = 255) -> str:
+# A link's reason column: link_reason fits its notes into it.
+REASON_LENGTH = 255
+
+
+def link_reason(notes: Sequence[str], limit: int = REASON_LENGTH) -> str:
     """A link's notes as its `reason` (at most `limit` characters): whole notes, then how many
     more there are. Never a note cut short — "belongs to person 11" cut from "person 115"
     would name another profile. Only a first note longer than the limit itself is cut, and
@@ -175,7 +179,7 @@ class ShareLink(models.Model):
     )
     state = models.CharField(max_length=10, choices=LinkState.choices)
     rule = models.CharField(max_length=40, blank=True, default="")
-    reason = models.CharField(max_length=255, blank=True, default="")
+    reason = models.CharField(max_length=REASON_LENGTH, blank=True, default="")
     candidates = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
